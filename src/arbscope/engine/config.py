@@ -1,0 +1,42 @@
+"""Parameters of the opportunity calculator (built from Settings by storage)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from arbscope.models import Kind
+
+
+class EngineConfig(BaseModel):
+    """Everything the pure core needs to know about the user's choices."""
+
+    model_config = ConfigDict(frozen=True)
+
+    trade_notional: float = Field(default=1000.0, gt=0)
+    """Trade size as a notional in the reference currency (`reference_currency`);
+    each route converts it into its own size currency through `Valuation`."""
+    reference_currency: str = "USD"
+    """Currency `trade_notional` is expressed in."""
+    kinds: frozenset[Kind] = frozenset(Kind)
+    """Kinds of opportunity to look for."""
+    default_max_book_age: float = Field(default=5.0, gt=0)
+    """Seconds after which a book is too old to be used, unless the venue overrides it."""
+    max_book_age: dict[str, float] = Field(default_factory=dict)
+    """Per-venue override of `default_max_book_age`."""
+    stat_window_s: float = Field(default=60.0, gt=0)
+    """Statistical: length of the rolling window of log(mid_A/mid_B), seconds."""
+    stat_min_samples: int = Field(default=30, ge=2)
+    """Statistical: samples needed in the window before a z-score is trusted."""
+    stat_entry_z: float = Field(default=2.0, gt=0)
+    """Statistical: signal when abs(z) >= this."""
+    stat_exit_z: float = Field(default=0.5, ge=0)
+    """Statistical: the position is expected to close when abs(z) <= this."""
+    fx_static_rates: dict[str, float] = Field(default_factory=dict)
+    """Static FX rates from settings, e.g. {"EUR/USD": 1.08}; used only where no
+    real market converts, and always flagged."""
+    withdrawal_fees: dict[str, float] = Field(default_factory=dict)
+    """Withdrawal fee per asset, in that asset, for the rebalancing cost of
+    inter-exchange routes (`{"BTC": 0.0002}`)."""
+
+    def book_age_limit(self, venue: str) -> float:
+        return self.max_book_age.get(venue, self.default_max_book_age)

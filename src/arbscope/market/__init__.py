@@ -1,0 +1,1 @@
+"""Feeds (simulated, replayed, live), the market service and the recorder. No Textual."""

@@ -1,0 +1,45 @@
+"""The contract between feeds and the market service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from arbscope.models import Market, VenueState
+
+RawLevels = Sequence[Sequence[float]]
+"""Levels as a feed received them: [[price, size], ...], not yet validated."""
+
+
+class BookSink(Protocol):
+    """Where a feed sends what it receives. Implemented by MarketService."""
+
+    def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
+        """Validate and store a full book snapshot; False (and counted) if rejected."""
+        ...
+
+    def set_state(self, venue: str, state: VenueState) -> None:
+        """The feed's own view of a venue: connecting, live, down."""
+        ...
+
+    def report_error(self, venue: str, message: str, next_retry_ts: float | None = None) -> None:
+        """Count an error on a venue; the feed keeps going (or retries at next_retry_ts)."""
+        ...
+
+
+class Feed(Protocol):
+    """A source of order books for one or more venues (SimFeed, ReplayFeed, CcxtFeed)."""
+
+    name: str
+    """What the status bar shows as the source: "SIM", "REPLAY", "LIVE"."""
+
+    @property
+    def venues(self) -> tuple[str, ...]: ...
+
+    def markets(self) -> list[Market]:
+        """Trading rules of every (venue, symbol) this feed will publish."""
+        ...
+
+    async def run(self, sink: BookSink) -> None:
+        """Publish books into sink until cancelled (or, for a finite source, until done)."""
+        ...

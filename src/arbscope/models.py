@@ -1,0 +1,319 @@
+"""Value types shared by every layer: books, market rules, opportunities.
+
+Everything here is immutable and validated. Units are part of each name or
+docstring: sizes are in base currency, prices in quote currency, profits in
+the currency the route starts from.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Level = tuple[float, float]
+"""One book level: (price in quote currency, size in base currency)."""
+
+BookKey = tuple[str, str]
+"""(venue, symbol): the identity of one order book."""
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class Kind(StrEnum):
+    SPATIAL = "spatial"
+    TRIANGULAR = "triangular"
+    CROSS_CURRENCY = "cross_currency"
+    STATISTICAL = "statistical"
+
+
+def split_symbol(symbol: str) -> tuple[str, str]:
+    """`"BTC/USDT"` -> `("BTC", "USDT")`; ccxt suffixes such as `:USDT` are dropped."""
+    pair = symbol.split(":", 1)[0]
+    base, sep, quote = pair.partition("/")
+    if not sep or not base or not quote:
+        raise ValueError(f"symbol {symbol!r} is not BASE/QUOTE (for example BTC/USDT)")
+    return base, quote
+
+
+def _check_side(levels: tuple[Level, ...], side: str, descending: bool) -> None:
+    previous: float | None = None
+    for index, (price, size) in enumerate(levels):
+        if not (math.isfinite(price) and price > 0):
+            raise ValueError(f"{side}[{index}] price {price!r} must be a positive finite number")
+        if not (math.isfinite(size) and size > 0):
+            raise ValueError(f"{side}[{index}] size {size!r} must be a positive finite number")
+        if previous is not None:
+            if descending and not price < previous:
+                raise ValueError(
+                    f"{side}[{index}] price {price} must be below {previous}: bids are best (highest) first"
+                )
+            if not descending and not price > previous:
+                raise ValueError(
+                    f"{side}[{index}] price {price} must be above {previous}: asks are best (lowest) first"
+                )
+        previous = price
+
+
+class OrderBook(BaseModel):
+    """A snapshot of one venue's book for one symbol, as received."""
+
+    model_config = ConfigDict(frozen=True)
+
+    venue: str
+    """Venue id, lower case as ccxt names it (`binance`, `kraken` ...)."""
+    symbol: str
+    """ccxt unified symbol, `BASE/QUOTE`."""
+    ts: float
+    """When the book was received, seconds since the epoch."""
+    bids: tuple[Level, ...]
+    """Best (highest) first."""
+    asks: tuple[Level, ...]
+    """Best (lowest) first."""
+
+    @model_validator(mode="after")
+    def _validate_levels(self) -> OrderBook:
+        split_symbol(self.symbol)
+        if not math.isfinite(self.ts):
+            raise ValueError(f"ts {self.ts!r} must be a finite timestamp")
+        _check_side(self.bids, "bids", descending=True)
+        _check_side(self.asks, "asks", descending=False)
+        if self.bids and self.asks and self.bids[0][0] >= self.asks[0][0]:
+            raise ValueError(
+                f"crossed book: best bid {self.bids[0][0]} >= best ask {self.asks[0][0]}"
+            )
+        return self
+
+    @property
+    def key(self) -> BookKey:
+        return (self.venue, self.symbol)
+
+    @property
+    def base(self) -> str:
+        return split_symbol(self.symbol)[0]
+
+    @property
+    def quote(self) -> str:
+        return split_symbol(self.symbol)[1]
+
+    @property
+    def best_bid(self) -> float | None:
+        return self.bids[0][0] if self.bids else None
+
+    @property
+    def best_ask(self) -> float | None:
+        return self.asks[0][0] if self.asks else None
+
+    @property
+    def mid(self) -> float | None:
+        if not self.bids or not self.asks:
+            return None
+        return (self.bids[0][0] + self.asks[0][0]) / 2.0
+
+    def age(self, now: float) -> float:
+        """Seconds since the book was received."""
+        return max(0.0, now - self.ts)
+
+
+class Market(BaseModel):
+    """Trading rules of one symbol on one venue (ccxt `load_markets` shape, flattened)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    venue: str
+    symbol: str
+    base: str
+    quote: str
+    taker_fee: Annotated[float, Field(ge=0, lt=1)]
+    """Fraction of notional charged per taker fill (0.001 = 10 bps)."""
+    maker_fee: Annotated[float, Field(ge=-1, lt=1)] = 0.0
+    """Fraction of notional per maker fill; negative is a rebate."""
+    price_tick: Annotated[float, Field(gt=0)] | None = None
+    """Smallest price increment (ccxt TICK_SIZE precision), None if unknown."""
+    amount_step: Annotated[float, Field(gt=0)] | None = None
+    """Smallest size increment in base currency, None if unknown."""
+    min_amount: Annotated[float, Field(ge=0)] = 0.0
+    """Smallest order size in base currency."""
+    min_cost: Annotated[float, Field(ge=0)] = 0.0
+    """Smallest order notional in quote currency."""
+
+    @property
+    def key(self) -> BookKey:
+        return (self.venue, self.symbol)
+
+
+class Leg(BaseModel):
+    """One taker order of a route, with the fills its book would give."""
+
+    model_config = ConfigDict(frozen=True)
+
+    venue: str
+    symbol: str
+    side: Side
+    amount: float = 0.0
+    """Base currency bought or sold."""
+    vwap: float = 0.0
+    """Volume-weighted price of the fills, quote per base (0 when nothing fills)."""
+    cost: float = 0.0
+    """Quote currency paid (buy) or received (sell), before fees."""
+    fee: float = 0.0
+    """Taker fee charged on this leg, in the leg's quote currency."""
+    fee_rate: float = 0.0
+    """The taker fee rate used."""
+    levels_used: int = 0
+    """How many book levels the fills reach into."""
+
+
+class WaterfallStep(BaseModel):
+    """One line of the profit waterfall, e.g. ('fees binance', -1.93)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    amount: float
+    """In the route's profit currency; costs are negative."""
+
+
+class Opportunity(BaseModel):
+    """A route the books allow right now, with every figure needed to check it by hand."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Kind
+    route_id: str
+    """Stable identity of the route across updates, e.g. `spatial:BTC/USDT:binance>okx`."""
+    legs: tuple[Leg, ...]
+    """Legs at `size`, in execution order."""
+    size: float
+    """Trade size the figures are for: base currency (spatial, cross-currency,
+    statistical) or start currency (triangular)."""
+    max_size: float
+    """Largest size whose marginal profit is still positive (0 when none is)."""
+    size_currency: str
+    """Currency `size` and `max_size` are in."""
+    profit_currency: str
+    """Currency `net_profit` and the waterfall are in (the route's start)."""
+    notional: float
+    """Amount of `profit_currency` committed at `size`."""
+    buy_vwap: float | None = None
+    """Spatial and cross-currency: VWAP of the buy leg."""
+    sell_vwap: float | None = None
+    """Spatial and cross-currency: VWAP of the sell leg."""
+    gross_bps: float
+    """Edge before fees, relative to notional."""
+    fees: float
+    """All fees at `size`, in `profit_currency`."""
+    net_profit: float
+    """Profit after fees at `size`, in `profit_currency`."""
+    net_bps: float
+    """`net_profit / notional * 1e4`."""
+    net_profit_at_max: float = 0.0
+    """Profit after fees at `max_size`."""
+    waterfall: tuple[WaterfallStep, ...] = ()
+    """Gross, fees per venue, and other costs, summing to `net_profit`."""
+    ts: float
+    """When the calculator produced these figures."""
+    book_ts: tuple[float, ...] = ()
+    """Receive time of each leg's book, in leg order (ages = ts - book_ts)."""
+    z_score: float | None = None
+    """Statistical only: current z of log(mid_A/mid_B)."""
+    detail: dict[str, float | str] = Field(default_factory=dict)
+    """Kind-specific extras (FX rate used, window mean and std, ...)."""
+
+    @property
+    def book_ages(self) -> tuple[float, ...]:
+        return tuple(max(0.0, self.ts - t) for t in self.book_ts)
+
+    def as_json(self) -> dict[str, object]:
+        """The `scan --json` object (DESIGN.md): stable field names, plain types."""
+        data: dict[str, object] = {
+            "kind": self.kind.value,
+            "route_id": self.route_id,
+            "legs": [
+                {
+                    "venue": leg.venue,
+                    "symbol": leg.symbol,
+                    "side": leg.side.value,
+                    "amount": leg.amount,
+                    "vwap": leg.vwap,
+                    "cost": leg.cost,
+                    "fee": leg.fee,
+                    "fee_rate": leg.fee_rate,
+                }
+                for leg in self.legs
+            ],
+            "size": self.size,
+            "max_size": self.max_size,
+            "size_currency": self.size_currency,
+            "profit_currency": self.profit_currency,
+            "notional": self.notional,
+            "buy_vwap": self.buy_vwap,
+            "sell_vwap": self.sell_vwap,
+            "gross_bps": self.gross_bps,
+            "fees": self.fees,
+            "net_profit": self.net_profit,
+            "net_bps": self.net_bps,
+            "net_profit_at_max": self.net_profit_at_max,
+            "waterfall": [{"label": s.label, "amount": s.amount} for s in self.waterfall],
+            "ts": self.ts,
+            "book_ages": list(self.book_ages),
+        }
+        if self.z_score is not None:
+            data["z_score"] = self.z_score
+        if self.detail:
+            data["detail"] = dict(self.detail)
+        return data
+
+
+class VenueState(StrEnum):
+    CONNECTING = "connecting"
+    LIVE = "live"
+    STALE = "stale"
+    DOWN = "down"
+
+
+class VenueHealth(BaseModel):
+    """What the market service knows of one venue's feed, at one moment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    venue: str
+    state: VenueState
+    last_update_ts: float | None = None
+    """Receive time of the newest accepted book, None before the first."""
+    updates_per_second: float = 0.0
+    books_accepted: int = 0
+    books_rejected: int = 0
+    errors: int = 0
+    last_error: str | None = None
+    retries: int = 0
+    next_retry_ts: float | None = None
+
+    def age(self, now: float) -> float | None:
+        return None if self.last_update_ts is None else max(0.0, now - self.last_update_ts)
+
+
+class MarketSnapshot(BaseModel):
+    """Everything the screen shows at one moment; produced by the Scanner, read by panes."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    ts: float
+    """When the snapshot was taken."""
+    source: str
+    """"SIM", "REPLAY" or "LIVE"."""
+    opportunities: tuple[Opportunity, ...]
+    """Current opportunities, best net profit first."""
+    books: dict[BookKey, OrderBook]
+    """Latest accepted book per (venue, symbol). Not to be mutated by readers."""
+    markets: dict[BookKey, Market]
+    """Trading rules per (venue, symbol)."""
+    health: dict[str, VenueHealth]
+    """Per-venue feed health."""
+    updates_per_second: float = 0.0
+    """Accepted book updates per second, all venues together."""

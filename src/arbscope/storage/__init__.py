@@ -1,0 +1,1 @@
+"""Settings, watchlists, file locations and atomic writes. No Textual."""

@@ -1,0 +1,1 @@
+"""Paper execution, balances and the SQLite trade log. No Textual."""

@@ -1,0 +1,1 @@
+"""The Textual monitor: it reads snapshots and sends user intents."""
