@@ -21,8 +21,11 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml constraints.txt
 	$(PIP) install --quiet -c constraints.txt -e ".[test,dev]"
 	@touch $@ $(VENV)/.installed-run
 
+# Until the monitor lands, run shows the headless scanner on the simulated market.
+RUN_ARGS ?= scan --sim
+
 run: $(VENV)/.installed-run
-	$(BIN)/arbscope $(ARGS)
+	$(BIN)/arbscope $(RUN_ARGS) $(ARGS)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2 $(ARGS)

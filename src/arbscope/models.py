@@ -214,10 +214,14 @@ class Opportunity(BaseModel):
     """`net_profit / notional * 1e4`."""
     net_profit_at_max: float = 0.0
     """Profit after fees at `max_size`."""
+    net_profit_ref: float | None = None
+    """`net_profit` valued in the reference currency (for ranking across currencies only)."""
     waterfall: tuple[WaterfallStep, ...] = ()
     """Gross, fees per venue, and other costs, summing to `net_profit`."""
     ts: float
     """When the calculator produced these figures."""
+    opened_ts: float | None = None
+    """When this route was first seen open in its current run (set by the calculator)."""
     book_ts: tuple[float, ...] = ()
     """Receive time of each leg's book, in leg order (ages = ts - book_ts)."""
     z_score: float | None = None
