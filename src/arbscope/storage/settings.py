@@ -1,19 +1,35 @@
 """The user's settings: one pydantic model with a documented default for every field.
 
-Loading, saving and migration live beside it (see `load_settings`); this module
-only describes what a setting is and how it feeds the engine.
+`load_settings` reads `settings.toml` (migrating older layouts, reporting
+every problem with its line and falling back to defaults); `save_settings`,
+`update_settings` and `save_theme_choice` write it back atomically, keeping
+the user's comments and keys arbscope does not know, and keeping a file that
+did not load as `settings.toml.bak-TIMESTAMP` before replacing it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import tomlkit
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from tomlkit.toml_document import TOMLDocument
 
 from arbscope.engine.config import EngineConfig
 from arbscope.models import Kind
-
-SCHEMA_VERSION = 1
+from arbscope.storage.atomic import atomic_write_text, file_lock, keep_broken_file
+from arbscope.storage.migrations import SCHEMA_VERSION, MigrationError, migrate
+from arbscope.storage.paths import settings_file
+from arbscope.storage.tomlfile import (
+    Problem,
+    locate_key,
+    merge_model,
+    read_toml,
+    validation_problems,
+)
 
 CREDENTIAL_KEYS = frozenset(
     {"apiKey", "secret", "password", "uid", "privateKey", "walletAddress", "token"}
@@ -38,6 +54,17 @@ class VenueSettings(BaseModel):
     """Live feeds: websocket books, REST polling, or websocket falling back to REST."""
     ccxt_options: dict[str, Any] = Field(default_factory=dict)
     """Passed to the ccxt exchange constructor as given (urls, timeout, proxies, options)."""
+
+    @field_validator("ccxt_options")
+    @classmethod
+    def _refuse_credentials(cls, options: dict[str, Any]) -> dict[str, Any]:
+        found = sorted(CREDENTIAL_KEYS & set(options))
+        if found:
+            raise ValueError(
+                f"{', '.join(found)} would let ccxt trade for real; arbscope only reads "
+                "public market data and never takes credentials: remove them"
+            )
+        return options
 
 
 class Settings(BaseModel):
@@ -72,7 +99,9 @@ class Settings(BaseModel):
     refresh_hz: float = Field(default=10.0, gt=0, le=60)
     """How often the monitor redraws."""
     theme: str = "arbscope-dark"
-    """Theme used at start."""
+    """Theme used at start (the last one picked with `t` is saved here)."""
+    alert_bell: bool = False
+    """Ring the terminal bell when a watchlist alert threshold is crossed."""
     stat_window_s: float = Field(default=60.0, gt=0)
     """Statistical: rolling window length, seconds."""
     stat_min_samples: int = Field(default=30, ge=2)
@@ -112,3 +141,183 @@ class Settings(BaseModel):
             fx_static_rates=self.fx_static_rates,
             withdrawal_fees=self.withdrawal_fees,
         )
+
+
+# --- the settings file ---------------------------------------------------------------
+
+_NEW_FILE_HEADER = (
+    "arbscope settings. Every field and its default: `arbscope config show`.\n"
+    "Comments and keys arbscope does not know are kept when it saves this file."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSettings:
+    """What `load_settings` found: the settings to run with and what was wrong with the file."""
+
+    settings: Settings
+    """The file's settings, or defaults when it has problems."""
+    path: Path
+    exists: bool
+    problems: tuple[Problem, ...] = ()
+    """Why the file was not used; empty when it loaded."""
+    notes: tuple[str, ...] = ()
+    """Things worth telling that did not stop loading (migration steps, unknown keys)."""
+    migrated_from: int | None = None
+    """The file's older schema version when it was migrated in memory (written on next save)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def message(self) -> str | None:
+        """A paragraph for the user when the file was not used, None when it loaded."""
+        return broken_file_message(self.path, self.problems, "default settings")
+
+
+def broken_file_message(path: Path, problems: tuple[Problem, ...], fallback: str) -> str | None:
+    if not problems:
+        return None
+    lines = [f"{path.name} could not be used, so arbscope runs with {fallback}:"]
+    lines += [f"  {problem}" for problem in problems]
+    lines.append(
+        f"The file is left as it is. Fix it by hand, or the next save keeps it as "
+        f"{path.name}.bak-TIMESTAMP and writes a new one."
+    )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    path: Path
+    backup: Path | None = None
+    """Where the file that did not load was kept before it was replaced."""
+
+    @property
+    def message(self) -> str:
+        if self.backup is None:
+            return f"saved {self.path}"
+        return (
+            f"saved {self.path}; the previous file did not load and was kept as {self.backup}"
+        )
+
+
+def load_settings(path: Path | None = None) -> LoadedSettings:
+    """Read settings.toml; never raises for a bad file and never writes."""
+    path = path or settings_file()
+    read = read_toml(path)
+    if read.problems or read.document is None:
+        return LoadedSettings(Settings(), path, read.exists, tuple(read.problems))
+    doc = read.document
+    try:
+        found, notes = migrate(doc)
+    except MigrationError as exc:
+        problem = Problem(path, locate_key(read.text, exc.key), str(exc))
+        return LoadedSettings(Settings(), path, True, (problem,))
+    try:
+        settings = Settings.model_validate(doc.unwrap())
+    except ValidationError as exc:
+        problems = validation_problems(path, read.text, exc)
+        return LoadedSettings(Settings(), path, True, tuple(problems))
+    notes += _unknown_key_notes(settings)
+    migrated = found if read.exists and found != SCHEMA_VERSION else None
+    if migrated is not None:
+        notes.insert(
+            0,
+            f"{path.name} has schema_version {found}; read as version {SCHEMA_VERSION} "
+            "and written that way at the next save",
+        )
+    return LoadedSettings(settings, path, read.exists, (), tuple(notes), migrated)
+
+
+def _unknown_key_notes(settings: Settings) -> list[str]:
+    notes = [f"unknown key {key!r} kept as it is" for key in settings.model_extra or {}]
+    for name, venue in settings.venues.items():
+        extra = venue.model_extra or {}
+        notes += [f"unknown key 'venues.{name}.{key}' kept as it is" for key in extra]
+    return notes
+
+
+def _write(path: Path, change: Mapping[str, Any] | None, whole: Settings | None) -> SaveResult:
+    """Lock, re-read the file on disk, merge, validate, write atomically."""
+    with file_lock(path):
+        read = read_toml(path)
+        doc = read.document
+        usable = doc is not None and not read.problems
+        if doc is not None and usable:
+            try:
+                migrate(doc)
+                current = Settings.model_validate(doc.unwrap())
+            except (MigrationError, ValidationError):
+                usable = False
+        backup = keep_broken_file(path) if read.exists and not usable else None
+        if doc is None or not usable:
+            doc = _new_document()
+            current = Settings()
+        if whole is not None:
+            merge_model(doc, whole.model_dump(mode="json"), Settings)
+        if change:
+            candidate = Settings.model_validate({**current.model_dump(), **change})
+            dumped = candidate.model_dump(mode="json")
+            merge_model(doc, {key: dumped[key] for key in change}, Settings)
+        # Never write what could not be read back.
+        Settings.model_validate(doc.unwrap())
+        atomic_write_text(path, tomlkit.dumps(doc))
+    return SaveResult(path, backup)
+
+
+def _new_document() -> TOMLDocument:
+    doc = tomlkit.document()
+    for line in _NEW_FILE_HEADER.splitlines():
+        doc.add(tomlkit.comment(line))
+    doc.add("schema_version", SCHEMA_VERSION)
+    return doc
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> SaveResult:
+    """Write every field of `settings` into the file, keeping comments and unknown keys.
+
+    Fields left at their default and absent from the file stay absent. A file
+    that does not load is first kept as `settings.toml.bak-TIMESTAMP`.
+    """
+    return _write(path or settings_file(), None, settings)
+
+
+def update_settings(changes: Mapping[str, Any], path: Path | None = None) -> SaveResult:
+    """Change only the named top-level fields in the file; everything else stays as written.
+
+    Raises `ValidationError` (naming the field and why) when a value is not allowed.
+    """
+    unknown = sorted(set(changes) - set(Settings.model_fields))
+    if unknown:
+        raise KeyError(f"not a setting: {', '.join(unknown)}")
+    return _write(path or settings_file(), changes, None)
+
+
+def save_theme_choice(name: str, path: Path | None = None) -> SaveResult:
+    """Remember the theme picked in the app; only the `theme` key changes."""
+    return update_settings({"theme": name}, path)
+
+
+class SettingsError(ValueError):
+    """A value given on the command line is not allowed; the message names the field."""
+
+
+def apply_cli_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
+    """`settings` with every non-None value of `overrides` in place: flags win over the file.
+
+    Pure: nothing is read or written. Keys are field names (`trade_notional`,
+    `seed`, `source`, `live_venues` ...).
+    """
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    unknown = sorted(set(changes) - set(Settings.model_fields))
+    if unknown:
+        raise SettingsError(f"not a setting: {', '.join(unknown)}")
+    try:
+        return Settings.model_validate({**settings.model_dump(), **changes})
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(reasons) from exc
