@@ -1,0 +1,332 @@
+"""Cross-currency arbitrage: one asset quoted in two currencies on two venues, closed by FX.
+
+Route: buy BASE with Q1 on venue A (`BASE/Q1`), sell it for Q2 on venue B
+(`BASE/Q2`), convert the Q2 back into Q1 through an FX market on any venue
+(`Q2/Q1`: a sell; `Q1/Q2`: a buy). Q1 is the start and profit currency.
+
+Different quote currencies are never compared directly: USDT is not USD and
+USDC is not USDT. Only a real FX market converts, or, where no market does, a
+static rate the user set (`{"EUR/USD": 1.08}` = 1.08 USD per EUR; the inverse
+key works too). A static conversion has no fee and no depth, is not a leg, and
+is flagged: `detail["fx_source"]` is "static" (else "market").
+
+How the figures are made, so each can be redone by hand:
+
+* Fees follow `fills`: in each market's quote, on each fill's notional.
+* `size` is in base: both base legs trade exactly `size` (rounded down to the
+  coarser step of the two markets); all the Q2 the sale brings, after its fee,
+  goes into the FX leg (rounded down to the FX market's step; what is left
+  stays behind as Q2 dust, not counted).
+* net_profit = Q1 received from the FX leg - Q1 paid for the buy (fee
+  included). notional = buy cost before fee; bps relative to it.
+* `max_size` is the largest base size whose marginal profit through all three
+  legs (the FX leg's depth and fee included) is still > 0, rounded down to
+  the step, and 0 when it breaks a market's `min_amount` or `min_cost`. `size`
+  is min(target_size, max_size), or, when max_size is 0 but the route pays
+  before fees, min(target_size, depth where it does): net negative.
+* Fees are valued in Q1 by `fills.fee_in_start`; gross = net_profit + fees.
+  Waterfall: gross, fee per venue, net.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from arbscope.engine.fills import (
+    ChainLink,
+    Conversion,
+    Fill,
+    coarser_step,
+    convert,
+    fee_in_start,
+    meets_minimums,
+    profitable_depth,
+    round_down,
+    walk_base,
+)
+from arbscope.models import BookKey, Kind, Leg, Market, Opportunity, OrderBook, Side, WaterfallStep
+
+
+@dataclass(frozen=True, slots=True)
+class CrossRoute:
+    """Buy on one quote, sell on another, convert back: one direction, one FX source."""
+
+    route_id: str
+    """`"cross:BTC:kraken BTC/USD>bitstamp BTC/EUR>kraken EUR/USD"`."""
+    base: str
+    start: str
+    """Quote of the buy leg: what the route starts in and counts its profit in."""
+    buy: BookKey
+    """(venue, symbol) where base is bought with the start currency."""
+    sell: BookKey
+    """(venue, symbol) where base is sold for the other quote; another venue."""
+    fx: tuple[BookKey, Side] | None
+    """Real FX market converting the other quote back to start, and its side."""
+    static_fx: str | None
+    """Key of the static rate in settings (`"EUR/USD"`) when `fx` is None."""
+
+    @property
+    def keys(self) -> tuple[BookKey, ...]:
+        """The books the route reads."""
+        if self.fx is None:
+            return (self.buy, self.sell)
+        return (self.buy, self.sell, self.fx[0])
+
+
+def find_cross_routes(
+    markets: Iterable[Market], static_rates: Mapping[str, float]
+) -> list[CrossRoute]:
+    """Every buy/sell pairing of one base across two quotes and two venues, sorted by id.
+
+    One route per real FX market (any venue) that converts the sell quote back
+    into the buy quote; a static route only where no market does and
+    `static_rates` has the pair.
+    """
+    spot = sorted(
+        (m for m in markets if ":" not in m.symbol and m.base != m.quote),
+        key=lambda m: (m.venue, m.symbol),
+    )
+    by_base: dict[str, list[Market]] = {}
+    by_pair: dict[tuple[str, str], list[Market]] = {}
+    for market in spot:
+        by_base.setdefault(market.base, []).append(market)
+        by_pair.setdefault((market.base, market.quote), []).append(market)
+
+    routes: list[CrossRoute] = []
+    for base, listed in by_base.items():
+        for buy in listed:
+            for sell in listed:
+                if buy.venue == sell.venue or buy.quote == sell.quote:
+                    continue
+                routes.extend(_routes_for(base, buy, sell, by_pair, static_rates))
+    return sorted(routes, key=lambda r: r.route_id)
+
+
+def _routes_for(
+    base: str,
+    buy: Market,
+    sell: Market,
+    by_pair: Mapping[tuple[str, str], list[Market]],
+    static_rates: Mapping[str, float],
+) -> list[CrossRoute]:
+    start, other = buy.quote, sell.quote
+    head = f"cross:{base}:{buy.venue} {buy.symbol}>{sell.venue} {sell.symbol}>"
+    fx_markets = [(m, Side.SELL) for m in by_pair.get((other, start), [])]
+    fx_markets += [(m, Side.BUY) for m in by_pair.get((start, other), [])]
+    routes = [
+        CrossRoute(
+            route_id=f"{head}{fx.venue} {fx.symbol}",
+            base=base,
+            start=start,
+            buy=buy.key,
+            sell=sell.key,
+            fx=(fx.key, side),
+            static_fx=None,
+        )
+        for fx, side in fx_markets
+    ]
+    if not routes:
+        for key in (f"{other}/{start}", f"{start}/{other}"):
+            if key in static_rates:
+                routes.append(
+                    CrossRoute(f"{head}static {key}", base, start, buy.key, sell.key, None, key)
+                )
+                break
+    return routes
+
+
+def _static_rate(route: CrossRoute, static_rates: Mapping[str, float]) -> float:
+    """Start currency per unit of the other quote from settings; 0.0 if the key is gone."""
+    key = route.static_fx
+    if key is None or key not in static_rates:
+        return 0.0
+    rate = static_rates[key]
+    if not (math.isfinite(rate) and rate > 0):
+        raise ValueError(
+            f"static FX rate {key} must be a positive number (quote per base), got {rate!r}"
+        )
+    # "EUR/USD" = USD per EUR: as written when the route starts in USD, inverted otherwise.
+    return rate if key.endswith(f"/{route.start}") else 1.0 / rate
+
+
+def evaluate_cross(
+    route: CrossRoute,
+    books: Mapping[BookKey, OrderBook],
+    markets: Mapping[BookKey, Market],
+    target_size: float,
+    now: float,
+    static_rates: Mapping[str, float],
+) -> Opportunity | None:
+    """The route for up to `target_size` base.
+
+    None when a book is missing or empty, when best bid (sell) converted at the
+    top FX price is not above best ask (buy), or when the size rounds to nothing.
+    """
+    buy_book, sell_book = books.get(route.buy), books.get(route.sell)
+    if buy_book is None or sell_book is None or not buy_book.asks or not sell_book.bids:
+        return None
+    fx_book: OrderBook | None = None
+    if route.fx is None:
+        fx_rate = _static_rate(route, static_rates)
+    else:
+        fx_book = books.get(route.fx[0])
+        if fx_book is None:
+            return None
+        fx_buy = route.fx[1] is Side.BUY
+        levels = fx_book.asks if fx_buy else fx_book.bids
+        if not levels:
+            return None
+        fx_rate = 1.0 / levels[0][0] if fx_buy else levels[0][0]
+    if sell_book.bids[0][0] * fx_rate <= buy_book.asks[0][0]:
+        return None
+    if not target_size > 0:
+        raise ValueError(f"target_size must be a positive base amount, got {target_size!r}")
+    return _evaluate(route, buy_book, sell_book, fx_book, markets, target_size, now, fx_rate)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    buy: Fill
+    sell: Fill
+    fx: Conversion
+
+
+def _evaluate(
+    route: CrossRoute,
+    buy_book: OrderBook,
+    sell_book: OrderBook,
+    fx_book: OrderBook | None,
+    markets: Mapping[BookKey, Market],
+    target_size: float,
+    now: float,
+    static_rate: float,
+) -> Opportunity | None:
+    buy_market, sell_market = markets[route.buy], markets[route.sell]
+    fx_market = markets[route.fx[0]] if route.fx is not None else None
+    fx_buy = route.fx is not None and route.fx[1] is Side.BUY
+    # A static conversion is a sell at one price of unlimited depth, without fee.
+    fx_levels = (
+        (fx_book.asks if fx_buy else fx_book.bids)
+        if fx_book is not None
+        else ((static_rate, math.inf),)
+    )
+    fx_fee = fx_market.taker_fee if fx_market is not None else 0.0
+    fx_step = fx_market.amount_step if fx_market is not None else None
+    step = coarser_step(buy_market.amount_step, sell_market.amount_step)
+
+    def run(size: float) -> _Run:
+        buy = walk_base(buy_book.asks, size)
+        sell = walk_base(sell_book.bids, size)
+        if buy.amount != sell.amount:  # a depth sum off by a rounding error: trade the smaller
+            size = min(buy.amount, sell.amount)
+            buy, sell = walk_base(buy_book.asks, size), walk_base(sell_book.bids, size)
+        proceeds = sell.cost * (1.0 - sell_market.taker_fee)
+        return _Run(buy, sell, convert(fx_levels, fx_buy, fx_fee, proceeds, fx_step))
+
+    def depth(with_fees: bool) -> float:
+        chain = (
+            ChainLink(buy_book.asks, True, buy_market.taker_fee if with_fees else 0.0),
+            ChainLink(sell_book.bids, False, sell_market.taker_fee if with_fees else 0.0),
+            ChainLink(fx_levels, fx_buy, fx_fee if with_fees else 0.0),
+        )
+        return profitable_depth(chain)[1]  # input of the sale = base bought
+
+    def allowed(r: _Run) -> bool:
+        ok = meets_minimums(r.buy, buy_market.min_amount, buy_market.min_cost)
+        ok = ok and meets_minimums(r.sell, sell_market.min_amount, sell_market.min_cost)
+        if fx_market is not None:
+            ok = ok and meets_minimums(r.fx.fill, fx_market.min_amount, fx_market.min_cost)
+        return ok
+
+    def net_of(r: _Run) -> float:
+        return r.fx.received - r.buy.cost * (1.0 + buy_market.taker_fee)
+
+    max_size = round_down(depth(with_fees=True), step)
+    net_at_max = 0.0
+    if max_size > 0:
+        at_max = run(max_size)
+        if allowed(at_max):
+            max_size, net_at_max = at_max.buy.amount, net_of(at_max)
+        else:
+            max_size = 0.0
+    reach = max_size if max_size > 0 else depth(with_fees=False)
+    result = run(round_down(min(target_size, reach), step))
+    if result.buy.amount <= 0 or result.fx.fill.amount <= 0:
+        return None
+
+    buy, sell, fx = result.buy, result.sell, result.fx
+    net = net_of(result)
+    buy_fee, sell_fee = buy.cost * buy_market.taker_fee, sell.cost * sell_market.taker_fee
+    legs = [
+        _leg(route.buy, Side.BUY, buy, buy_fee, buy_market.taker_fee),
+        _leg(route.sell, Side.SELL, sell, sell_fee, sell_market.taker_fee),
+    ]
+    venues, fees = [route.buy[0], route.sell[0]], [buy_fee, sell_fee]
+    fx_gain = fx.fill.amount / fx.fill.cost if fx_buy else fx.fill.vwap
+    if route.fx is not None and fx_market is not None:
+        legs.append(_leg(route.fx[0], route.fx[1], fx.fill, fx.fee, fx_fee))
+        venues.append(route.fx[0][0])
+        fees.append(fx.fee)
+        fee_currencies = [buy_market.quote, sell_market.quote, fx_market.quote]
+    else:
+        fees.append(0.0)
+        venues.append("static")
+        fee_currencies = [buy_market.quote, sell_market.quote, route.start]
+    valued = fee_in_start(
+        fees,
+        [True, False, fx_buy],
+        [buy.amount / buy.cost, sell.vwap, fx_gain],
+        fee_currencies,
+        route.start,
+    )
+    total_fees = sum(valued)
+    gross = net + total_fees
+    per_venue: dict[str, float] = {}
+    for venue, fee in zip(venues, valued, strict=True):
+        if venue != "static":
+            per_venue[venue] = per_venue.get(venue, 0.0) + fee
+    waterfall = [WaterfallStep(label="gross", amount=gross)]
+    waterfall += [WaterfallStep(label=f"fee {v}", amount=-f) for v, f in per_venue.items()]
+    waterfall.append(WaterfallStep(label="net", amount=net))
+    detail: dict[str, float | str] = {
+        "fx_source": "market" if route.fx is not None else "static",
+        "fx_rate": fx_gain,
+        "fx_pair": route.fx[0][1] if route.fx is not None else str(route.static_fx),
+    }
+    return Opportunity(
+        kind=Kind.CROSS_CURRENCY,
+        route_id=route.route_id,
+        legs=tuple(legs),
+        size=buy.amount,
+        max_size=max_size,
+        size_currency=route.base,
+        profit_currency=route.start,
+        notional=buy.cost,
+        buy_vwap=buy.vwap,
+        sell_vwap=sell.vwap,
+        gross_bps=gross / buy.cost * 1e4,
+        fees=total_fees,
+        net_profit=net,
+        net_bps=net / buy.cost * 1e4,
+        net_profit_at_max=net_at_max,
+        waterfall=tuple(waterfall),
+        ts=now,
+        book_ts=tuple(b.ts for b in (buy_book, sell_book, fx_book) if b is not None),
+        detail=detail,
+    )
+
+
+def _leg(key: BookKey, side: Side, fill: Fill, fee: float, fee_rate: float) -> Leg:
+    return Leg(
+        venue=key[0],
+        symbol=key[1],
+        side=side,
+        amount=fill.amount,
+        vwap=fill.vwap,
+        cost=fill.cost,
+        fee=fee,
+        fee_rate=fee_rate,
+        levels_used=fill.levels_used,
+    )

@@ -1,0 +1,215 @@
+"""Spatial (inter-exchange) arbitrage: buy a symbol on one venue, sell it on another.
+
+How the figures are made, so each can be redone by hand:
+
+* Fees follow `fills`: each venue's taker fee in the quote currency, on the
+  notional of each fill (a buy pays cost*(1+f_buy), a sell gets cost*(1-f_sell)).
+* The buy venue's asks are merge-walked against the sell venue's bids, taking
+  the smaller remaining level at each step. The marginal profit per unit of
+  base is `bid*(1-f_sell) - ask*(1+f_buy)`; the walk stops when it is <= 0.
+  `max_size` is the size walked, rounded down to the coarser `amount_step` of
+  the two markets, and 0 when that is below either market's `min_amount` or
+  `min_cost`.
+* `size` is min(target_size, max_size) when max_size > 0. When max_size is 0
+  but the books cross before fees, `size` is min(target_size, depth over which
+  bid > ask), so the opportunity shows what fees cost (net negative).
+* The legs are `walk_base` of each book at `size`. gross = sell cost - buy cost,
+  fees = both fees, net_profit = gross - fees, notional = buy cost (before
+  fee), bps relative to notional. Profit is in the quote currency.
+* Waterfall: gross, one fee line per venue, net; when a withdrawal fee of the
+  base is known, the rebalancing cost valued at the sell VWAP and the net after
+  it follow. net_profit excludes rebalancing: it is shown, not hidden.
+
+`evaluate_spatial` returns None after two comparisons when the best ask of the
+buy venue is not below the best bid of the sell venue: the calculator calls it
+for every venue pair on every book update.
+"""
+
+from __future__ import annotations
+
+from arbscope.engine.fills import Fill, coarser_step, meets_minimums, round_down, walk_base
+from arbscope.models import Kind, Leg, Market, Opportunity, OrderBook, Side, WaterfallStep
+
+
+def spatial_route_id(symbol: str, buy_venue: str, sell_venue: str) -> str:
+    """`"spatial:BTC/USDT:binance>okx"`: buy on the first venue, sell on the second."""
+    return f"spatial:{symbol}:{buy_venue}>{sell_venue}"
+
+
+def _crossing_depths(
+    buy_book: OrderBook, sell_book: OrderBook, buy_fee: float, sell_fee: float
+) -> tuple[float, float]:
+    """(base walked while net marginal profit > 0, base walked while bid > ask)."""
+    asks, bids = buy_book.asks, sell_book.bids
+    i = j = 0
+    ask_left, bid_left = asks[0][1], bids[0][1]
+    walked = 0.0
+    net_depth: float | None = None
+    while True:
+        ask, bid = asks[i][0], bids[j][0]
+        if bid <= ask:
+            break
+        if net_depth is None and bid * (1.0 - sell_fee) - ask * (1.0 + buy_fee) <= 0.0:
+            net_depth = walked
+        take = ask_left if ask_left < bid_left else bid_left
+        walked += take
+        ask_left -= take
+        bid_left -= take
+        if ask_left <= 0.0:
+            i += 1
+            if i == len(asks):
+                break
+            ask_left = asks[i][1]
+        if bid_left <= 0.0:
+            j += 1
+            if j == len(bids):
+                break
+            bid_left = bids[j][1]
+    return (walked if net_depth is None else net_depth), walked
+
+
+def _allowed(buy: Fill, sell: Fill, buy_market: Market, sell_market: Market) -> bool:
+    return meets_minimums(buy, buy_market.min_amount, buy_market.min_cost) and meets_minimums(
+        sell, sell_market.min_amount, sell_market.min_cost
+    )
+
+
+def _fills_at(buy_book: OrderBook, sell_book: OrderBook, size: float) -> tuple[Fill, Fill]:
+    buy = walk_base(buy_book.asks, size)
+    sell = walk_base(sell_book.bids, size)
+    if buy.amount != sell.amount:
+        # A sum of level pieces can differ from the book's own sum by a rounding
+        # error; both legs must trade the same base, so take the smaller.
+        size = min(buy.amount, sell.amount)
+        buy = walk_base(buy_book.asks, size)
+        sell = walk_base(sell_book.bids, size)
+    return buy, sell
+
+
+def _net(buy: Fill, sell: Fill, buy_fee: float, sell_fee: float) -> float:
+    return (sell.cost - buy.cost) - buy.cost * buy_fee - sell.cost * sell_fee
+
+
+def evaluate_spatial(
+    buy_book: OrderBook,
+    sell_book: OrderBook,
+    buy_market: Market,
+    sell_market: Market,
+    target_size: float,
+    now: float,
+    withdrawal_fee: float | None = None,
+) -> Opportunity | None:
+    """Buy `target_size` base on `buy_book`'s venue and sell it on `sell_book`'s.
+
+    None when either side is empty or the best ask (buy) >= best bid (sell),
+    or when `target_size` rounds down to nothing at the markets' step.
+    """
+    asks, bids = buy_book.asks, sell_book.bids
+    if not asks or not bids or asks[0][0] >= bids[0][0]:
+        return None
+    if buy_book.symbol != sell_book.symbol:
+        raise ValueError(
+            f"spatial routes pair one symbol across venues, got {buy_book.symbol} on "
+            f"{buy_book.venue} and {sell_book.symbol} on {sell_book.venue}"
+        )
+    if not target_size > 0:
+        raise ValueError(f"target_size must be a positive base amount, got {target_size!r}")
+
+    buy_fee, sell_fee = buy_market.taker_fee, sell_market.taker_fee
+    step = coarser_step(buy_market.amount_step, sell_market.amount_step)
+    net_depth, gross_depth = _crossing_depths(buy_book, sell_book, buy_fee, sell_fee)
+
+    max_size = round_down(net_depth, step)
+    net_at_max = 0.0
+    if max_size > 0:
+        buy_max, sell_max = _fills_at(buy_book, sell_book, max_size)
+        if _allowed(buy_max, sell_max, buy_market, sell_market):
+            max_size = buy_max.amount
+            net_at_max = _net(buy_max, sell_max, buy_fee, sell_fee)
+        else:
+            max_size = 0.0
+
+    size = round_down(min(target_size, max_size if max_size > 0 else gross_depth), step)
+    if size <= 0:
+        return None
+    buy, sell = _fills_at(buy_book, sell_book, size)
+    if buy.amount <= 0:
+        return None
+
+    gross = sell.cost - buy.cost
+    buy_fee_paid, sell_fee_paid = buy.cost * buy_fee, sell.cost * sell_fee
+    net = gross - buy_fee_paid - sell_fee_paid
+    notional = buy.cost
+    waterfall = _waterfall(
+        gross,
+        buy_book.venue,
+        buy_fee_paid,
+        sell_book.venue,
+        sell_fee_paid,
+        net,
+        buy_market.base,
+        withdrawal_fee,
+        sell.vwap,
+    )
+    return Opportunity(
+        kind=Kind.SPATIAL,
+        route_id=spatial_route_id(buy_book.symbol, buy_book.venue, sell_book.venue),
+        legs=(
+            _leg(buy_book, Side.BUY, buy, buy_fee_paid, buy_fee),
+            _leg(sell_book, Side.SELL, sell, sell_fee_paid, sell_fee),
+        ),
+        size=buy.amount,
+        max_size=max_size,
+        size_currency=buy_market.base,
+        profit_currency=buy_market.quote,
+        notional=notional,
+        buy_vwap=buy.vwap,
+        sell_vwap=sell.vwap,
+        gross_bps=gross / notional * 1e4,
+        fees=buy_fee_paid + sell_fee_paid,
+        net_profit=net,
+        net_bps=net / notional * 1e4,
+        net_profit_at_max=net_at_max,
+        waterfall=waterfall,
+        ts=now,
+        book_ts=(buy_book.ts, sell_book.ts),
+        detail={"buy_best_ask": asks[0][0], "sell_best_bid": bids[0][0]},
+    )
+
+
+def _leg(book: OrderBook, side: Side, fill: Fill, fee: float, fee_rate: float) -> Leg:
+    return Leg(
+        venue=book.venue,
+        symbol=book.symbol,
+        side=side,
+        amount=fill.amount,
+        vwap=fill.vwap,
+        cost=fill.cost,
+        fee=fee,
+        fee_rate=fee_rate,
+        levels_used=fill.levels_used,
+    )
+
+
+def _waterfall(
+    gross: float,
+    buy_venue: str,
+    buy_fee: float,
+    sell_venue: str,
+    sell_fee: float,
+    net: float,
+    base: str,
+    withdrawal_fee: float | None,
+    sell_vwap: float,
+) -> tuple[WaterfallStep, ...]:
+    steps = [
+        WaterfallStep(label="gross", amount=gross),
+        WaterfallStep(label=f"fee {buy_venue}", amount=-buy_fee),
+        WaterfallStep(label=f"fee {sell_venue}", amount=-sell_fee),
+        WaterfallStep(label="net", amount=net),
+    ]
+    if withdrawal_fee is not None:
+        rebalancing = withdrawal_fee * sell_vwap
+        steps.append(WaterfallStep(label=f"rebalancing {base} withdrawal", amount=-rebalancing))
+        steps.append(WaterfallStep(label="net after rebalancing", amount=net - rebalancing))
+    return tuple(steps)

@@ -1,0 +1,282 @@
+"""Triangular arbitrage: a cycle of three markets on one venue, e.g. USDT -> BTC -> ETH -> USDT.
+
+How the figures are made, so each can be redone by hand:
+
+* Converting currency X into Y through market `Y/X` is a **buy** (X is spent
+  on the asks, fee included); through `X/Y` it is a **sell** (X is sold on the
+  bids). Fees follow `fills`: in each market's quote, on each fill's notional.
+* Each leg takes what the previous leg delivered, walks its book in order,
+  rounds its base amount down to the market's `amount_step`; whatever a step
+  or the book leaves unconverted stays behind as dust and is not counted.
+* `size`, `max_size`, `notional` and `net_profit` are in the start currency.
+  `size` = `notional` = start currency actually spent (fee included when the
+  first leg is a buy); net_profit = start currency received at the end - spent.
+* `max_size` is the largest start amount whose marginal cycle rate after fees
+  is still > 1 (`fills.profitable_depth`, exact), rounded down to the first
+  market's step when the start currency is that market's base, and 0 when the
+  cycle at that amount breaks a market's `min_amount` or `min_cost`.
+  `size` is min(start_amount, max_size), or, when max_size is 0 but the cycle
+  pays before fees, min(start_amount, depth where it does): net negative.
+* Fees are valued in the start currency by `fills.fee_in_start`; gross =
+  net_profit + fees. Waterfall: gross, fee per venue, net.
+
+The start currency of a cycle is chosen by a fixed preference (USDT, USD,
+USDC, EUR, BTC, ETH, then alphabetical), so a cycle always has the same id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from itertools import combinations, pairwise
+
+from arbscope.engine.fills import (
+    ChainLink,
+    Conversion,
+    convert,
+    fee_in_start,
+    meets_minimums,
+    profitable_depth,
+    round_down,
+)
+from arbscope.models import Kind, Leg, Market, Opportunity, OrderBook, Side, WaterfallStep
+
+START_PREFERENCE = ("USDT", "USD", "USDC", "EUR", "BTC", "ETH")
+"""Currencies a cycle prefers to start (and count its profit) in, most preferred first."""
+
+
+def _start_rank(currency: str) -> tuple[int, str]:
+    if currency in START_PREFERENCE:
+        return START_PREFERENCE.index(currency), ""
+    return len(START_PREFERENCE), currency
+
+
+@dataclass(frozen=True, slots=True)
+class TriangleRoute:
+    """A 3-market cycle on one venue, in one direction."""
+
+    venue: str
+    start: str
+    """Currency the cycle starts and ends in (its profit currency)."""
+    steps: tuple[tuple[str, Side], ...]
+    """(symbol, side), 3 legs in execution order."""
+    route_id: str
+    """`"triangular:binance:USDT>BTC>ETH>USDT"`."""
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(symbol for symbol, _ in self.steps)
+
+
+def _is_spot(market: Market) -> bool:
+    # Contracts (`BTC/USDT:USDT`) settle in margin: they do not convert one currency into another.
+    return ":" not in market.symbol
+
+
+def find_triangles(markets: Iterable[Market]) -> list[TriangleRoute]:
+    """Every 3-market cycle among one venue's spot markets, both directions, sorted by id.
+
+    Where two markets join the same pair of currencies (`A/B` and `B/A`), the
+    one whose symbol sorts first is used.
+    """
+    venue: str | None = None
+    link: dict[frozenset[str], Market] = {}
+    for market in sorted(markets, key=lambda m: m.symbol):
+        if venue is None:
+            venue = market.venue
+        elif market.venue != venue:
+            raise ValueError(
+                f"find_triangles takes the markets of one venue, got {venue} and {market.venue}: "
+                "call it once per venue"
+            )
+        if _is_spot(market) and market.base != market.quote:
+            link.setdefault(frozenset((market.base, market.quote)), market)
+    if venue is None:
+        return []
+    neighbours: dict[str, set[str]] = {}
+    for pair in link:
+        a, b = tuple(pair)
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+
+    routes: list[TriangleRoute] = []
+    for a, b in combinations(sorted(neighbours), 2):
+        if b not in neighbours[a]:
+            continue
+        for c in sorted(neighbours[a] & neighbours[b]):
+            if c <= b:
+                continue  # each set of three currencies once
+            start, first, second = sorted((a, b, c), key=_start_rank)
+            for path in ((start, first, second, start), (start, second, first, start)):
+                routes.append(_route(venue, path, link))
+    return sorted(routes, key=lambda r: r.route_id)
+
+
+def _route(
+    venue: str, path: tuple[str, ...], link: Mapping[frozenset[str], Market]
+) -> TriangleRoute:
+    steps: list[tuple[str, Side]] = []
+    for have, want in pairwise(path):
+        market = link[frozenset((have, want))]
+        steps.append((market.symbol, Side.BUY if market.base == want else Side.SELL))
+    return TriangleRoute(
+        venue=venue,
+        start=path[0],
+        steps=tuple(steps),
+        route_id=f"triangular:{venue}:{'>'.join(path)}",
+    )
+
+
+def _top_rate(route: TriangleRoute, books: Mapping[str, OrderBook]) -> float:
+    """Start currency back per unit spent at the best prices before fees; 0.0 if a side is empty."""
+    rate = 1.0
+    for symbol, side in route.steps:
+        book = books.get(symbol)
+        if book is None:
+            return 0.0
+        if side is Side.BUY:
+            if not book.asks:
+                return 0.0
+            rate /= book.asks[0][0]
+        else:
+            if not book.bids:
+                return 0.0
+            rate *= book.bids[0][0]
+    return rate
+
+
+def _run(
+    route: TriangleRoute,
+    books: Mapping[str, OrderBook],
+    markets: Mapping[str, Market],
+    start_amount: float,
+) -> list[Conversion]:
+    have = start_amount
+    done: list[Conversion] = []
+    for symbol, side in route.steps:
+        book, market = books[symbol], markets[symbol]
+        buy = side is Side.BUY
+        step = convert(
+            book.asks if buy else book.bids, buy, market.taker_fee, have, market.amount_step
+        )
+        done.append(step)
+        have = step.received
+    return done
+
+
+def _allowed(route: TriangleRoute, markets: Mapping[str, Market], run: list[Conversion]) -> bool:
+    return all(
+        meets_minimums(c.fill, markets[s].min_amount, markets[s].min_cost)
+        for (s, _), c in zip(route.steps, run, strict=True)
+    )
+
+
+def _depth(
+    route: TriangleRoute,
+    books: Mapping[str, OrderBook],
+    markets: Mapping[str, Market],
+    with_fees: bool,
+) -> float:
+    chain = []
+    for symbol, side in route.steps:
+        book = books[symbol]
+        buy = side is Side.BUY
+        fee = markets[symbol].taker_fee if with_fees else 0.0
+        chain.append(ChainLink(book.asks if buy else book.bids, buy, fee))
+    return profitable_depth(chain)[0]
+
+
+def evaluate_triangle(
+    route: TriangleRoute,
+    books: Mapping[str, OrderBook],
+    markets: Mapping[str, Market],
+    start_amount: float,
+    now: float,
+) -> Opportunity | None:
+    """The cycle for up to `start_amount` of `route.start`; books and markets keyed by symbol.
+
+    None when a book is missing or empty, when the top-of-book cycle rate is
+    <= 1 before fees, or when the size rounds down to nothing at some leg.
+    """
+    top_rate = _top_rate(route, books)
+    if top_rate <= 1.0:
+        return None
+    if not start_amount > 0:
+        raise ValueError(
+            f"start_amount must be a positive amount of {route.start}, got {start_amount!r}"
+        )
+    missing = [s for s in route.symbols if s not in markets]
+    if missing:
+        raise ValueError(
+            f"no market rules for {', '.join(missing)} on {route.venue}: load its markets first"
+        )
+
+    first_symbol, first_side = route.steps[0]
+    start_step = markets[first_symbol].amount_step if first_side is Side.SELL else None
+    max_size = round_down(_depth(route, books, markets, with_fees=True), start_step)
+    net_at_max = 0.0
+    if max_size > 0:
+        at_max = _run(route, books, markets, max_size)
+        if _allowed(route, markets, at_max):
+            max_size = at_max[0].spent
+            net_at_max = at_max[-1].received - at_max[0].spent
+        else:
+            max_size = 0.0
+
+    reach = max_size if max_size > 0 else _depth(route, books, markets, with_fees=False)
+    run = _run(route, books, markets, round_down(min(start_amount, reach), start_step))
+    if any(c.fill.amount <= 0 for c in run):
+        return None
+
+    spent, received = run[0].spent, run[-1].received
+    net = received - spent
+    legs: list[Leg] = []
+    currencies: list[str] = []
+    in_input: list[bool] = []
+    rates: list[float] = []
+    for (symbol, side), conv in zip(route.steps, run, strict=True):
+        market = markets[symbol]
+        buy = side is Side.BUY
+        fill = conv.fill
+        legs.append(
+            Leg(
+                venue=route.venue,
+                symbol=symbol,
+                side=side,
+                amount=fill.amount,
+                vwap=fill.vwap,
+                cost=fill.cost,
+                fee=conv.fee,
+                fee_rate=market.taker_fee,
+                levels_used=fill.levels_used,
+            )
+        )
+        # A buy's fee is in its input currency, a sell's in its output (both: the quote).
+        currencies.append(market.quote)
+        in_input.append(buy)
+        rates.append(fill.amount / fill.cost if buy else fill.vwap)
+    fees = sum(fee_in_start([c.fee for c in run], in_input, rates, currencies, route.start))
+    gross = net + fees
+    return Opportunity(
+        kind=Kind.TRIANGULAR,
+        route_id=route.route_id,
+        legs=tuple(legs),
+        size=spent,
+        max_size=max_size,
+        size_currency=route.start,
+        profit_currency=route.start,
+        notional=spent,
+        gross_bps=gross / spent * 1e4,
+        fees=fees,
+        net_profit=net,
+        net_bps=net / spent * 1e4,
+        net_profit_at_max=net_at_max,
+        waterfall=(
+            WaterfallStep(label="gross", amount=gross),
+            WaterfallStep(label=f"fee {route.venue}", amount=-fees),
+            WaterfallStep(label="net", amount=net),
+        ),
+        ts=now,
+        book_ts=tuple(books[s].ts for s in route.symbols),
+        detail={"top_rate": top_rate, "rate": received / spent},
+    )
