@@ -50,7 +50,7 @@ class ReadResult:
     exists: bool
     text: str = ""
     document: TOMLDocument | None = None
-    """None when the file is missing or does not parse."""
+    """None when the file is missing (callers start a new document) or does not parse."""
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -62,7 +62,7 @@ def read_toml(path: Path) -> ReadResult:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return ReadResult(path=path, exists=False, document=tomlkit.document())
+        return ReadResult(path=path, exists=False)
     except OSError as exc:
         return ReadResult(path, True, problems=[Problem(path, None, f"cannot be read: {exc}")])
     try:
