@@ -44,6 +44,16 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             tmp.unlink()
         raise
     _fsync_dir(path.parent)
+    _remove_orphaned_temp_files(path)
+
+
+def _remove_orphaned_temp_files(path: Path, older_than_s: float = 600.0) -> None:
+    """Temp files of writers killed mid-write; old enough that no live writer owns them."""
+    cutoff = time.time() - older_than_s
+    for orphan in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if orphan.stat().st_mtime < cutoff:
+                orphan.unlink()
 
 
 def atomic_write_text(path: Path, text: str) -> None:

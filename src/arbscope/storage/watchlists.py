@@ -233,11 +233,14 @@ class WatchlistStore:
             # Re-key the TOML tables themselves (in order) so comments inside them survive.
             tables = doc.get("watchlists")
             if isinstance(tables, Table) and old in tables and new != old:
-                entries = [(key, tables[key]) for key in list(tables)]
-                for key, _ in entries:
+                entries = [(key, tables[key], tables[key].trivia.indent) for key in tables]
+                for key, _, _ in entries:
                     del tables[key]
-                for key, item in entries:
-                    tables[new if key == old else key] = item
+                for key, item, indent in entries:
+                    renamed = new if key == old else key
+                    tables[renamed] = item
+                    # Re-adding gives the first table an extra blank line; keep the user's.
+                    tables[renamed].trivia.indent = indent
 
         self._change(apply, move_table)
         return self.get(new)

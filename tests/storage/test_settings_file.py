@@ -1,0 +1,256 @@
+"""settings.toml: round trips, kept comments and unknown keys, broken files, migration."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import tomlkit
+from pydantic import ValidationError
+
+from arbscope.storage.paths import settings_file
+from arbscope.storage.settings import (
+    Settings,
+    SettingsError,
+    VenueSettings,
+    apply_cli_overrides,
+    load_settings,
+    save_settings,
+    save_theme_choice,
+    update_settings,
+)
+
+BACKUP_NAME = re.compile(r"^settings\.toml\.bak-\d{8}T\d{6}Z(-\d+)?$")
+
+
+def backups(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if BACKUP_NAME.match(p.name))
+
+
+def test_missing_file_gives_defaults_and_is_not_created() -> None:
+    loaded = load_settings()
+    assert loaded.ok and not loaded.exists
+    assert loaded.settings == Settings()
+    assert loaded.message is None
+    assert not settings_file().exists()
+
+
+def test_round_trip_of_changed_fields() -> None:
+    settings = Settings(
+        trade_notional=250.0,
+        theme="nord",
+        alert_bell=True,
+        venues={"kraken": VenueSettings(taker_fee=0.0026, latency_ms=80.0)},
+        fx_static_rates={"EUR/USD": 1.08},
+        starting_balances={"*": {"USDT": 500.0}, "kraken": {"USD": 100.0}},
+    )
+    result = save_settings(settings)
+    assert result.backup is None and result.path == settings_file()
+    assert load_settings().settings == settings
+
+
+def test_new_file_holds_only_what_differs_from_defaults() -> None:
+    save_settings(Settings(theme="nord"))
+    data = tomlkit.parse(settings_file().read_text()).unwrap()
+    # Defaults are not frozen into the file, so a later arbscope's better defaults apply.
+    assert data == {"schema_version": 1, "theme": "nord"}
+
+
+def test_comments_and_unknown_keys_survive_a_save() -> None:
+    original = (
+        "# my own notes about arbscope\n"
+        "schema_version = 1\n"
+        "theme = \"nord\"   # the one I like\n"
+        "future_option = \"from a newer arbscope\"\n"
+        "\n"
+        "[venues.kraken]\n"
+        "# kraken charges more for me\n"
+        "taker_fee = 0.0026\n"
+        "vip_level = 3\n"
+    )
+    settings_file().parent.mkdir(parents=True)
+    settings_file().write_text(original)
+    loaded = load_settings()
+    assert loaded.ok
+    assert "unknown key 'future_option' kept as it is" in loaded.notes
+    assert "unknown key 'venues.kraken.vip_level' kept as it is" in loaded.notes
+
+    changed = loaded.settings.model_copy(update={"trade_notional": 500.0})
+    save_settings(changed)
+    text = settings_file().read_text()
+    assert text == original.replace(
+        'future_option = "from a newer arbscope"\n',
+        'future_option = "from a newer arbscope"\ntrade_notional = 500.0\n',
+    )
+
+
+def test_save_theme_choice_changes_only_the_theme_line() -> None:
+    original = "# mine\nschema_version = 1\ntheme = \"nord\"  # picked with t\nseed = 11\n"
+    settings_file().parent.mkdir(parents=True)
+    settings_file().write_text(original)
+    save_theme_choice("arbscope-light")
+    assert settings_file().read_text() == original.replace('"nord"', '"arbscope-light"')
+    assert load_settings().settings.theme == "arbscope-light"
+    assert load_settings().settings.seed == 11
+
+
+def test_update_settings_refuses_a_bad_value_and_writes_nothing() -> None:
+    save_theme_choice("nord")
+    before = settings_file().read_text()
+    with pytest.raises(ValidationError, match="trade_notional"):
+        update_settings({"trade_notional": -5})
+    with pytest.raises(KeyError, match="not a setting: colour"):
+        update_settings({"colour": "red"})
+    assert settings_file().read_text() == before
+
+
+def test_file_that_does_not_parse_names_file_and_line_and_is_left_alone() -> None:
+    broken = 'theme = "nord"\nseed = = 3\n'
+    settings_file().parent.mkdir(parents=True)
+    settings_file().write_text(broken)
+    loaded = load_settings()
+    assert not loaded.ok
+    assert loaded.settings == Settings()  # runs with defaults
+    (problem,) = loaded.problems
+    assert problem.file == settings_file() and problem.line == 2
+    assert "not valid TOML" in problem.message
+    assert loaded.message is not None
+    assert f"{settings_file()}, line 2" in loaded.message
+    assert "settings.toml.bak-TIMESTAMP" in loaded.message
+    # Loading never writes.
+    assert settings_file().read_text() == broken
+    assert backups(settings_file().parent) == []
+
+
+def test_save_after_a_broken_file_keeps_it_as_a_backup_first() -> None:
+    broken = 'theme = "nord"\nseed = = 3\n'
+    settings_file().parent.mkdir(parents=True)
+    settings_file().write_text(broken)
+    result = save_theme_choice("arbscope-light")
+    (backup,) = backups(settings_file().parent)
+    assert result.backup == backup
+    assert backup.read_text() == broken
+    assert str(backup) in result.message and "did not load" in result.message
+    assert load_settings().settings.theme == "arbscope-light"
+    # The next save finds a good file: no second backup.
+    assert save_theme_choice("nord").backup is None
+    assert len(backups(settings_file().parent)) == 1
+
+
+def test_invalid_values_name_field_reason_and_line() -> None:
+    text = (
+        'theme = "nord"\n'            # 1
+        "refresh_hz = 0\n"            # 2: must be > 0
+        "\n"                          # 3
+        "[venues.binance]\n"          # 4
+        "taker_fee = 2\n"             # 5: a fraction, must be < 1
+        'transport = "pigeon"\n'      # 6: not one of auto/websocket/rest
+        "[venues.okx]\n"              # 7
+        'ccxt_options = { apiKey = "k" }\n'  # 8: credentials are refused
+    )
+    settings_file().parent.mkdir(parents=True)
+    settings_file().write_text(text)
+    loaded = load_settings()
+    by_line = {p.line: p.message for p in loaded.problems}
+    assert set(by_line) == {2, 5, 6, 8}
+    assert by_line[2].startswith("refresh_hz: Input should be greater than 0")
+    assert by_line[5].startswith("venues.binance.taker_fee: Input should be less than 1")
+    assert "(found 2)" in by_line[5]
+    assert by_line[6].startswith("venues.binance.transport: Input should be 'auto'")
+    assert by_line[8].startswith("venues.okx.ccxt_options: apiKey would let ccxt trade for real")
+    assert loaded.settings == Settings()
+    assert settings_file().read_text() == text
+
+
+def test_inline_table_values_are_located_on_their_line() -> None:
+    text = 'schema_version = 1\nvenues = { kraken = { latency_ms = -1 } }\n'
+    settings_file().parent.mkdir(parents=True)
+    settings_file().write_text(text)
+    (problem,) = load_settings().problems
+    assert problem.line == 2
+    assert problem.message.startswith("venues.kraken.latency_ms: Input should be greater than")
+
+
+def test_v0_layout_is_migrated_in_memory_and_written_as_v1_on_save() -> None:
+    v0 = (
+        "# written by arbscope 0.0\n"
+        "max_book_age = 4   # seconds\n"
+        "\n"
+        "[fee_overrides]\n"
+        "binance = 0.00075\n"
+        "kraken = { taker = 0.0026, maker = 0.0016 }\n"
+    )
+    settings_file().parent.mkdir(parents=True)
+    settings_file().write_text(v0)
+    loaded = load_settings()
+    assert loaded.ok and loaded.migrated_from == 0
+    assert loaded.settings.max_book_age_s == 4.0
+    assert loaded.settings.venues["binance"].taker_fee == 0.00075
+    assert loaded.settings.venues["kraken"].taker_fee == 0.0026
+    assert loaded.settings.venues["kraken"].maker_fee == 0.0016
+    assert "fee_overrides.kraken moved to venues.kraken" in loaded.notes
+    assert settings_file().read_text() == v0  # nothing written by loading
+
+    save_theme_choice("nord")
+    text = settings_file().read_text()
+    data = tomlkit.parse(text).unwrap()
+    assert data == {
+        "schema_version": 1,
+        "max_book_age_s": 4,
+        "theme": "nord",
+        "venues": {
+            "binance": {"taker_fee": 0.00075},
+            "kraken": {"taker_fee": 0.0026, "maker_fee": 0.0016},
+        },
+    }
+    assert "# written by arbscope 0.0" in text and "# seconds" in text
+    reloaded = load_settings()
+    assert reloaded.migrated_from is None and reloaded.settings.venues == loaded.settings.venues
+
+
+def test_v0_fee_override_that_makes_no_sense_is_a_problem_on_its_line() -> None:
+    settings_file().parent.mkdir(parents=True)
+    settings_file().write_text('[fee_overrides]\nbinance = 0.001\nkraken = "cheap"\n')
+    (problem,) = load_settings().problems
+    assert problem.line == 3
+    assert "fee_overrides.kraken (old layout) must be a fee such as 0.001" in problem.message
+
+
+def test_file_from_a_newer_arbscope_is_not_used_and_kept_on_save() -> None:
+    newer = "schema_version = 7\ntheme = \"nord\"\n"
+    settings_file().parent.mkdir(parents=True)
+    settings_file().write_text(newer)
+    loaded = load_settings()
+    (problem,) = loaded.problems
+    assert problem.line == 1 and "newer arbscope" in problem.message
+    result = save_theme_choice("arbscope-dark")
+    assert result.backup is not None and result.backup.read_text() == newer
+
+
+def test_command_line_overrides_win_and_none_means_not_given() -> None:
+    from_file = Settings(seed=11, trade_notional=300.0, theme="nord")
+    merged = apply_cli_overrides(from_file, {"seed": 3, "trade_notional": None})
+    assert merged.seed == 3  # the flag wins
+    assert merged.trade_notional == 300.0  # not given on the command line: the file's value
+    assert merged.theme == "nord"
+    assert from_file.seed == 11  # pure: the input is unchanged
+
+
+def test_command_line_overrides_are_validated() -> None:
+    with pytest.raises(SettingsError, match="trade_notional: Input should be greater than 0"):
+        apply_cli_overrides(Settings(), {"trade_notional": 0})
+    with pytest.raises(SettingsError, match="not a setting: sizee"):
+        apply_cli_overrides(Settings(), {"sizee": 1})
+
+
+def test_removing_a_venue_removes_its_table_but_keeps_other_text() -> None:
+    save_settings(
+        Settings(
+            venues={"kraken": VenueSettings(latency_ms=80), "okx": VenueSettings(latency_ms=90)}
+        )
+    )
+    loaded = load_settings().settings
+    save_settings(loaded.model_copy(update={"venues": {"okx": loaded.venues["okx"]}}))
+    data = tomlkit.parse(settings_file().read_text()).unwrap()
+    assert data["venues"] == {"okx": {"latency_ms": 90.0}}
