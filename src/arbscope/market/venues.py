@@ -1,0 +1,156 @@
+"""Checks on what the user asked of live markets, before anything connects.
+
+Venue names are checked against ccxt's list, symbols against the markets each
+venue lists, and ccxt options against credentials; every refusal is a
+`LiveSetupError` whose message says what was wrong and what would be right
+(the CLI turns it into exit status 2). ccxt is imported only inside the
+functions that need its lists, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
+
+from arbscope.storage.settings import CREDENTIAL_KEYS
+
+TRANSPORTS = ("auto", "websocket", "rest")
+
+
+class LiveSetupError(ValueError):
+    """A live-market request that cannot work; the message says why and what to do."""
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+# ccxt turns snake_case constructor keys into camelCase attributes (api_key -> apiKey),
+# so both spellings are credentials.
+_REFUSED_KEYS = frozenset(CREDENTIAL_KEYS | {_snake(key) for key in CREDENTIAL_KEYS})
+
+
+def close_match(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate most like `word` (case-insensitive), None when nothing is close."""
+    by_folded: dict[str, str] = {}
+    for candidate in candidates:
+        by_folded.setdefault(candidate.casefold(), candidate)
+    found = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=0.6)
+    return by_folded[found[0]] if found else None
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    match = close_match(word, candidates)
+    return f" — did you mean '{match}'?" if match else ""
+
+
+def parse_venue_list(text: str) -> list[str]:
+    """`"binance, Kraken"` -> `["binance", "kraken"]`: trimmed, lower case, first occurrence kept."""
+    names: list[str] = []
+    for part in text.split(","):
+        name = part.strip().lower()
+        if name and name not in names:
+            names.append(name)
+    if not names:
+        raise LiveSetupError("--live needs at least one venue, for example --live binance,kraken")
+    return names
+
+
+def ccxt_venues() -> tuple[str, ...]:
+    """Every exchange id ccxt knows (imports ccxt: live mode only)."""
+    import ccxt
+
+    return tuple(ccxt.exchanges)
+
+
+def websocket_venues() -> frozenset[str]:
+    """Exchange ids with ccxt's websocket (pro) layer."""
+    import ccxt.pro
+
+    return frozenset(ccxt.pro.exchanges)
+
+
+def check_venues(names: Sequence[str], known: Collection[str] | None = None) -> list[str]:
+    """`names` if ccxt knows each one; otherwise a LiveSetupError naming every unknown one."""
+    known = ccxt_venues() if known is None else known
+    problems = [
+        f"unknown venue '{name}'{_did_you_mean(name, known)}" for name in names if name not in known
+    ]
+    if problems:
+        examples = ", ".join(v for v in ("binance", "kraken", "okx", "coinbase") if v in known)
+        raise LiveSetupError(
+            "; ".join(problems) + f" (venues are ccxt exchange ids such as {examples})"
+        )
+    return list(names)
+
+
+def refused_credentials(options: Mapping[str, Any]) -> list[str]:
+    """The keys of ccxt constructor options that are credentials, sorted."""
+    return sorted(key for key in options if key in _REFUSED_KEYS)
+
+
+def check_credentials(venue: str, options: Mapping[str, Any]) -> None:
+    """Refuse ccxt options that carry credentials: arbscope never trades for real."""
+    found = refused_credentials(options)
+    if found:
+        raise LiveSetupError(
+            f"venues.{venue}.ccxt_options has {', '.join(found)}: arbscope reads public market "
+            "data only and never trades for real, so it refuses credentials; remove "
+            f"{'them' if len(found) > 1 else 'it'} from settings.toml"
+        )
+
+
+def check_transport(venue: str, transport: str, has_websocket: bool, has_rest: bool) -> None:
+    """Refuse a transport the venue cannot provide."""
+    if transport not in TRANSPORTS:
+        raise LiveSetupError(
+            f"venues.{venue}.transport is '{transport}'{_did_you_mean(transport, TRANSPORTS)} "
+            f"(one of {', '.join(TRANSPORTS)})"
+        )
+    if transport == "websocket" and not has_websocket:
+        raise LiveSetupError(
+            f"{venue} has no websocket order books in ccxt; set venues.{venue}.transport "
+            "to 'rest' or 'auto' to poll its REST API instead"
+        )
+    if transport == "rest" and not has_rest:
+        raise LiveSetupError(f"{venue} has no REST order book in ccxt; use transport 'websocket'")
+    if not has_websocket and not has_rest:
+        raise LiveSetupError(f"{venue} publishes no order books through ccxt")
+
+
+def normalize_symbol(symbol: str) -> str:
+    """`" btc/usdt "` -> `"BTC/USDT"`: ccxt unified symbols are upper case."""
+    return symbol.strip().upper()
+
+
+def check_symbols(
+    requested: Sequence[str], listed: Mapping[str, Collection[str]]
+) -> dict[str, list[str]]:
+    """Which requested symbols each venue will watch.
+
+    `listed` maps each venue whose markets are known to the symbols it lists.
+    A symbol no venue lists is refused with the closest listed one; so is a
+    venue that lists none of the symbols. A symbol some venues lack is fine:
+    comparing venues is the point.
+    """
+    symbols = list(dict.fromkeys(normalize_symbol(s) for s in requested if s.strip()))
+    if not symbols:
+        raise LiveSetupError("--symbols needs at least one symbol, for example BTC/USDT")
+    everywhere = set().union(*listed.values()) if listed else set()
+    problems: list[str] = []
+    for symbol in symbols:
+        if listed and symbol not in everywhere:
+            where = ", ".join(listed)
+            problems.append(f"unknown symbol '{symbol}' on {where}{_did_you_mean(symbol, everywhere)}")
+    chosen = {venue: [s for s in symbols if s in names] for venue, names in listed.items()}
+    for venue, names in chosen.items():
+        if not names and not problems:
+            problems.append(
+                f"{venue} lists none of {', '.join(symbols)}; drop it from --live or ask for "
+                "symbols it lists"
+            )
+    if problems:
+        raise LiveSetupError("; ".join(problems))
+    return chosen
