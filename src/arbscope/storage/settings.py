@@ -40,7 +40,7 @@ CREDENTIAL_KEYS = frozenset(
 class VenueSettings(BaseModel):
     """Per-venue choices; every field optional, unset means the venue's own value."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
     taker_fee: float | None = Field(default=None, ge=0, lt=1)
     """Overrides the venue's taker fee (fraction, 0.001 = 10 bps)."""
@@ -70,7 +70,7 @@ class VenueSettings(BaseModel):
 class Settings(BaseModel):
     """Everything the user can set. Command-line flags win over the file."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
     schema_version: int = SCHEMA_VERSION
     """Version of this file's layout; older files are migrated on load."""

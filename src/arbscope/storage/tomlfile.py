@@ -74,6 +74,8 @@ def read_toml(path: Path) -> ReadResult:
         document = tomlkit.parse(text)
     except ParseError as exc:
         reason = _POSITION_SUFFIX.sub("", str(exc))
+        # tomlkit reports running out of text as the character NUL.
+        reason = reason.replace("Unexpected character: '\\x00'", "unexpected end of file")
         message = f"not valid TOML: {reason} (column {exc.col})"
         return ReadResult(path, True, text, problems=[Problem(path, exc.line, message)])
     except TOMLKitError as exc:
