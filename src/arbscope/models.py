@@ -217,7 +217,11 @@ class Opportunity(BaseModel):
     net_profit_ref: float | None = None
     """`net_profit` valued in the reference currency (for ranking across currencies only)."""
     waterfall: tuple[WaterfallStep, ...] = ()
-    """Gross, fees per venue, and other costs, summing to `net_profit`."""
+    """Profit lines in `profit_currency`, top to bottom: `gross`, one `fee <venue>` per
+    venue (negative), then the subtotal `net` (= `net_profit`). A step whose label is
+    `net` or starts with `net ` is a subtotal, the sum of every other step above it; the
+    rest are increments. Costs shown but left out of `net_profit` come after `net`
+    (spatial: `rebalancing <BASE> withdrawal`, then `net after rebalancing`)."""
     ts: float
     """When the calculator produced these figures."""
     opened_ts: float | None = None
