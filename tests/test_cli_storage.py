@@ -1,0 +1,147 @@
+"""`arbscope config ...` and `arbscope watchlist ...`: output, files written, exit status."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from arbscope.cli import run
+from arbscope.storage import paths
+from arbscope.storage.watchlists import WatchlistStore
+
+
+def call(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = run(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_config_path_lists_every_file(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = call(capsys, "config", "path")
+    assert status == 0
+    assert f"settings   {paths.settings_file()}  (not created yet)" in out
+    assert str(paths.watchlists_file()) in out and str(paths.user_themes_dir()) in out
+    assert str(paths.trades_db()) in out
+
+
+def test_config_show_is_valid_toml_with_the_files_values(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    paths.settings_file().parent.mkdir(parents=True)
+    paths.settings_file().write_text('theme = "nord"\n[venues.kraken]\ntaker_fee = 0.0026\n')
+    status, out, err = call(capsys, "config", "show")
+    assert status == 0 and err == ""
+    shown = tomllib.loads(out)
+    assert shown["theme"] == "nord"
+    assert shown["venues"] == {"kraken": {"taker_fee": 0.0026, "latency_ms": 150.0,
+                                          "transport": "auto", "ccxt_options": {}}}
+    assert shown["trade_notional"] == 1000.0  # defaults are shown too
+    assert "# Ring the terminal bell when a watchlist alert threshold is crossed." in out
+
+
+def test_config_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = call(capsys, "config", "check")
+    assert status == 0, err
+    assert f"ok: {paths.settings_file()} (not created yet, defaults apply)" in out
+    assert f"ok: {paths.watchlists_file()} (0 watchlist(s))" in out
+
+
+def test_config_check_on_broken_files_names_file_line_problem_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    paths.settings_file().parent.mkdir(parents=True)
+    paths.settings_file().write_text('theme = "nord"\n\nrefresh_hz = "fast"\n')
+    paths.watchlists_file().write_text("[watchlists.a\n")
+    status, _, err = call(capsys, "config", "check")
+    assert status == 2
+    assert f"{paths.settings_file()}, line 3: refresh_hz: Input should be a valid number" in err
+    assert f"{paths.watchlists_file()}, line 1: not valid TOML" in err
+    # Checking never touches the files.
+    assert paths.settings_file().read_text() == 'theme = "nord"\n\nrefresh_hz = "fast"\n'
+    assert list(paths.config_dir().glob("*.bak-*")) == []
+
+
+def test_config_check_reports_a_user_theme_that_does_not_load(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    paths.user_themes_dir().mkdir(parents=True)
+    (paths.user_themes_dir() / "mine.toml").write_text('name = "mine"\n[variables\n')
+    status, _, err = call(capsys, "config", "check")
+    assert status == 2
+    assert "mine.toml" in err
+
+
+def test_watchlist_commands_edit_the_file(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = call(capsys, "watchlist", "list")
+    assert status == 0 and "no watchlists yet" in out
+
+    status, out, _ = call(capsys, "watchlist", "create", "majors", "btc/usdt", "--venues", "okx")
+    assert status == 0 and out == "created majors: 1 symbol: BTC/USDT\n"
+    status, out, _ = call(capsys, "watchlist", "add", "majors", "ETH/USDT", "BTC/USDT")
+    assert status == 0
+    assert out == "already in majors: BTC/USDT\nmajors: 2 symbols: BTC/USDT, ETH/USDT\n"
+    assert call(capsys, "watchlist", "use", "majors")[0] == 0
+    assert call(capsys, "watchlist", "create", "alts")[0] == 0
+
+    status, out, _ = call(capsys, "watchlist", "list")
+    assert out == (
+        "* majors  2 symbols: BTC/USDT, ETH/USDT\n"
+        "  alts    0 symbols: no symbols yet\n"
+    )
+    status, out, _ = call(capsys, "watchlist", "show", "majors")
+    assert out.splitlines() == [
+        "majors (active)",
+        "  symbols: BTC/USDT, ETH/USDT",
+        "  venues:  okx",
+    ]
+    assert call(capsys, "watchlist", "remove", "majors", "btc/usdt")[0] == 0
+    assert call(capsys, "watchlist", "rename", "majors", "daily")[0] == 0
+    assert call(capsys, "watchlist", "delete", "alts")[0] == 0
+
+    store = WatchlistStore()
+    assert store.names() == ["daily"] and store.active_name == "daily"
+    assert store.get("daily").symbols == ["ETH/USDT"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (("watchlist", "show", "nope"), "no watchlist named 'nope'; existing watchlists: majors"),
+        (("watchlist", "add", "nope", "BTC/USDT"), "existing watchlists: majors"),
+        (("watchlist", "delete", "nope"), "existing watchlists: majors"),
+        (("watchlist", "add", "majors", "BTCUSDT"), "not BASE/QUOTE"),
+        (("watchlist", "remove", "majors", "SOL/USDT"), "SOL/USDT not in watchlist 'majors'"),
+        (("watchlist", "create", "majors"), "already exists"),
+        (("watchlist", "use"), "give a watchlist NAME, or --none"),
+        (("watchlist", "add", "majors"), "the following arguments are required: SYMBOL"),
+        (("scan", "--sim", "--watchlist", "nope"), "existing watchlists: majors"),
+    ],
+)
+def test_bad_input_exits_2_with_what_would_work(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], expected: str
+) -> None:
+    WatchlistStore().create("majors", ["BTC/USDT"])
+    before = paths.watchlists_file().read_text()
+    status, _, err = call(capsys, *argv)
+    assert status == 2
+    assert expected in err
+    assert paths.watchlists_file().read_text() == before
+
+
+def test_broken_watchlists_file(capsys: pytest.CaptureFixture[str]) -> None:
+    paths.watchlists_file().parent.mkdir(parents=True)
+    broken = '[watchlists.majors]\nsymbols = "BTC/USDT"\n'
+    paths.watchlists_file().write_text(broken)
+
+    status, _, err = call(capsys, "watchlist", "list")
+    assert status == 2
+    assert f"{paths.watchlists_file()}, line 2: watchlists.majors.symbols" in err
+    assert paths.watchlists_file().read_text() == broken
+
+    # Creating is saving: the broken file is kept first, and the user is told where.
+    status, out, err = call(capsys, "watchlist", "create", "fresh", "ETH/USDT")
+    assert status == 0 and out == "created fresh: 1 symbol: ETH/USDT\n"
+    (backup,) = paths.config_dir().glob("watchlists.toml.bak-*")
+    assert backup.read_text() == broken
+    assert f"it was kept as {backup}" in err
