@@ -413,7 +413,7 @@ def _inventory(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskIt
     if opp.kind is Kind.STATISTICAL:
         return RiskItem("inventory", label, Check.PASS, "the position closes on the same venues")
     buy, sell = opp.legs[0], opp.legs[1]
-    moving = f"move {opp.size:.6g} {opp.size_currency} {sell.venue}<-{buy.venue}"
+    moving = f"move {opp.size:.6g} {opp.size_currency} {buy.venue}->{sell.venue}"
     cost = rebalancing_cost(opp, ctx.withdrawal_fees)
     if cost is None:
         return RiskItem(
