@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -254,3 +256,33 @@ def test_removing_a_venue_removes_its_table_but_keeps_other_text() -> None:
     save_settings(loaded.model_copy(update={"venues": {"okx": loaded.venues["okx"]}}))
     data = tomlkit.parse(settings_file().read_text()).unwrap()
     assert data["venues"] == {"okx": {"latency_ms": 90.0}}
+
+
+_UPDATE_MANY = """
+import sys, time
+from pathlib import Path
+from arbscope.storage.settings import update_settings
+go, key = Path(sys.argv[1]), sys.argv[2]
+for _ in range(500):  # wait (bounded, 10 s) for the parent's start signal
+    if go.exists():
+        break
+    time.sleep(0.02)
+for i in range(1, 21):
+    update_settings({key: f"value-{i}" if key == "theme" else i})
+"""
+
+
+def test_two_processes_changing_different_settings_lose_neither() -> None:
+    save_theme_choice("start")
+    go = settings_file().parent / "go"
+    children = [
+        subprocess.Popen([sys.executable, "-c", _UPDATE_MANY, str(go), key], stderr=subprocess.PIPE)
+        for key in ("theme", "seed")
+    ]
+    go.touch()
+    for child in children:
+        _, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+    # Each process's last write of its own key survives the other's writes.
+    final = load_settings().settings
+    assert (final.theme, final.seed) == ("value-20", 20)
