@@ -150,17 +150,20 @@ def test_invalid_values_name_field_reason_and_line() -> None:
         'transport = "pigeon"\n'      # 6: not one of auto/websocket/rest
         "[venues.okx]\n"              # 7
         'ccxt_options = { apiKey = "k" }\n'  # 8: credentials are refused
+        "[venues.kraken]\n"           # 9
+        'ccxt_options = { api_key = "k" }\n'  # 10: in ccxt's snake_case spelling too
     )
     settings_file().parent.mkdir(parents=True)
     settings_file().write_text(text)
     loaded = load_settings()
     by_line = {p.line: p.message for p in loaded.problems}
-    assert set(by_line) == {2, 5, 6, 8}
+    assert set(by_line) == {2, 5, 6, 8, 10}
     assert by_line[2].startswith("refresh_hz: Input should be greater than 0")
     assert by_line[5].startswith("venues.binance.taker_fee: Input should be less than 1")
     assert "(found 2)" in by_line[5]
     assert by_line[6].startswith("venues.binance.transport: Input should be 'auto'")
     assert by_line[8].startswith("venues.okx.ccxt_options: apiKey would let ccxt trade for real")
+    assert by_line[10].startswith("venues.kraken.ccxt_options: api_key would let ccxt")
     assert loaded.settings == Settings()
     assert settings_file().read_text() == text
 

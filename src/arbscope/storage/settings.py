@@ -9,6 +9,7 @@ did not load as `settings.toml.bak-TIMESTAMP` before replacing it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,9 @@ class VenueSettings(BaseModel):
     @field_validator("ccxt_options")
     @classmethod
     def _refuse_credentials(cls, options: dict[str, Any]) -> dict[str, Any]:
-        found = sorted(CREDENTIAL_KEYS & set(options))
+        # ccxt also accepts snake_case spellings of these (api_key -> apiKey).
+        snake = {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower() for key in CREDENTIAL_KEYS}
+        found = sorted((CREDENTIAL_KEYS | snake) & set(options))
         if found:
             raise ValueError(
                 f"{', '.join(found)} would let ccxt trade for real; arbscope only reads "
