@@ -308,3 +308,11 @@ def test_a_route_never_compares_two_quotes_without_a_conversion(
             # Static only when nothing listed converts, and only from the user's settings.
             assert route.static_fx in {f"{q2}/{q1}", f"{q1}/{q2}"} & static_keys
             assert (q2, q1) not in pairs and (q1, q2) not in pairs
+
+
+def test_an_unbounded_target_takes_the_max() -> None:
+    route = the_route(find_cross_routes(MARKETS.values(), {}))
+    opp = evaluate_cross(route, BOOKS, MARKETS, float("inf"), NOW, {})
+    assert opp is not None
+    assert opp.size == opp.max_size == pytest.approx(1.0)
+    assert opp.net_profit == opp.net_profit_at_max

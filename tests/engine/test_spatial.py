@@ -275,3 +275,11 @@ def test_max_size_is_where_the_next_unit_stops_paying(case: SpatialCase) -> None
     beyond = unrounded + max(step, 0.001)
     if beyond <= min(_depth(case.buy_book.asks), _depth(case.sell_book.bids)):
         assert _net_at(case, beyond) <= _net_at(case, unrounded) + 1e-9
+
+
+def test_an_unbounded_target_takes_the_max() -> None:
+    # The calculator passes math.inf when it cannot value the base yet.
+    opp = evaluate_spatial(ALPHA, BETA, ALPHA_RULES, BETA_RULES, math.inf, NOW)
+    assert opp is not None
+    assert opp.size == opp.max_size == pytest.approx(1.4)
+    assert opp.net_profit == opp.net_profit_at_max

@@ -303,3 +303,11 @@ def test_without_steps_the_max_is_the_most_profitable_start(case: VenueCase) -> 
         # Every unit up to the max pays, every unit past it does not.
         assert _cycle_net(route_, books, markets, opp.max_size * 0.9) < at_max
         assert _cycle_net(route_, books, markets, opp.max_size * 1.1) <= at_max * (1 + 1e-9)
+
+
+def test_an_unbounded_start_amount_takes_the_max() -> None:
+    forward = route(find_triangles(MARKETS.values()), FORWARD)
+    opp = evaluate_triangle(forward, BOOKS, MARKETS, float("inf"), NOW)
+    assert opp is not None
+    assert opp.size == opp.max_size == pytest.approx(40.08004)
+    assert opp.net_profit == opp.net_profit_at_max

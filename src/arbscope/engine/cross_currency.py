@@ -41,12 +41,13 @@ from arbscope.engine.fills import (
     coarser_step,
     convert,
     fee_in_start,
+    leg_fields,
     meets_minimums,
     profitable_depth,
     round_down,
     walk_base,
 )
-from arbscope.models import BookKey, Kind, Leg, Market, Opportunity, OrderBook, Side, WaterfallStep
+from arbscope.models import BookKey, Kind, Market, Opportunity, OrderBook, Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,16 +244,18 @@ def _evaluate(
     def net_of(r: _Run) -> float:
         return r.fx.received - r.buy.cost * (1.0 + buy_market.taker_fee)
 
-    max_size = round_down(depth(with_fees=True), step)
-    net_at_max = 0.0
-    if max_size > 0:
-        at_max = run(max_size)
+    deepest = round_down(depth(with_fees=True), step)
+    max_size = net_at_max = 0.0
+    result: _Run | None = None
+    if deepest > 0:
+        at_max = run(deepest)
         if allowed(at_max):
             max_size, net_at_max = at_max.buy.amount, net_of(at_max)
-        else:
-            max_size = 0.0
-    reach = max_size if max_size > 0 else depth(with_fees=False)
-    result = run(round_down(min(target_size, reach), step))
+            if target_size >= deepest:
+                result = at_max  # the target reaches the max: walk the route once
+    if result is None:
+        reach = deepest if max_size > 0 else depth(with_fees=False)
+        result = run(round_down(min(target_size, reach), step))
     if result.buy.amount <= 0 or result.fx.fill.amount <= 0:
         return None
 
@@ -260,13 +263,13 @@ def _evaluate(
     net = net_of(result)
     buy_fee, sell_fee = buy.cost * buy_market.taker_fee, sell.cost * sell_market.taker_fee
     legs = [
-        _leg(route.buy, Side.BUY, buy, buy_fee, buy_market.taker_fee),
-        _leg(route.sell, Side.SELL, sell, sell_fee, sell_market.taker_fee),
+        leg_fields(*route.buy, Side.BUY, buy, buy_fee, buy_market.taker_fee),
+        leg_fields(*route.sell, Side.SELL, sell, sell_fee, sell_market.taker_fee),
     ]
     venues, fees = [route.buy[0], route.sell[0]], [buy_fee, sell_fee]
     fx_gain = fx.fill.amount / fx.fill.cost if fx_buy else fx.fill.vwap
     if route.fx is not None and fx_market is not None:
-        legs.append(_leg(route.fx[0], route.fx[1], fx.fill, fx.fee, fx_fee))
+        legs.append(leg_fields(*route.fx[0], route.fx[1], fx.fill, fx.fee, fx_fee))
         venues.append(route.fx[0][0])
         fees.append(fx.fee)
         fee_currencies = [buy_market.quote, sell_market.quote, fx_market.quote]
@@ -287,46 +290,34 @@ def _evaluate(
     for venue, fee in zip(venues, valued, strict=True):
         if venue != "static":
             per_venue[venue] = per_venue.get(venue, 0.0) + fee
-    waterfall = [WaterfallStep(label="gross", amount=gross)]
-    waterfall += [WaterfallStep(label=f"fee {v}", amount=-f) for v, f in per_venue.items()]
-    waterfall.append(WaterfallStep(label="net", amount=net))
+    waterfall = [{"label": "gross", "amount": gross}]
+    waterfall += [{"label": f"fee {v}", "amount": -f} for v, f in per_venue.items()]
+    waterfall.append({"label": "net", "amount": net})
     detail: dict[str, float | str] = {
         "fx_source": "market" if route.fx is not None else "static",
         "fx_rate": fx_gain,
         "fx_pair": route.fx[0][1] if route.fx is not None else str(route.static_fx),
     }
-    return Opportunity(
-        kind=Kind.CROSS_CURRENCY,
-        route_id=route.route_id,
-        legs=tuple(legs),
-        size=buy.amount,
-        max_size=max_size,
-        size_currency=route.base,
-        profit_currency=route.start,
-        notional=buy.cost,
-        buy_vwap=buy.vwap,
-        sell_vwap=sell.vwap,
-        gross_bps=gross / buy.cost * 1e4,
-        fees=total_fees,
-        net_profit=net,
-        net_bps=net / buy.cost * 1e4,
-        net_profit_at_max=net_at_max,
-        waterfall=tuple(waterfall),
-        ts=now,
-        book_ts=tuple(b.ts for b in (buy_book, sell_book, fx_book) if b is not None),
-        detail=detail,
-    )
-
-
-def _leg(key: BookKey, side: Side, fill: Fill, fee: float, fee_rate: float) -> Leg:
-    return Leg(
-        venue=key[0],
-        symbol=key[1],
-        side=side,
-        amount=fill.amount,
-        vwap=fill.vwap,
-        cost=fill.cost,
-        fee=fee,
-        fee_rate=fee_rate,
-        levels_used=fill.levels_used,
+    return Opportunity.model_validate(
+        {
+            "kind": Kind.CROSS_CURRENCY,
+            "route_id": route.route_id,
+            "legs": legs,
+            "size": buy.amount,
+            "max_size": max_size,
+            "size_currency": route.base,
+            "profit_currency": route.start,
+            "notional": buy.cost,
+            "buy_vwap": buy.vwap,
+            "sell_vwap": sell.vwap,
+            "gross_bps": gross / buy.cost * 1e4,
+            "fees": total_fees,
+            "net_profit": net,
+            "net_bps": net / buy.cost * 1e4,
+            "net_profit_at_max": net_at_max,
+            "waterfall": waterfall,
+            "ts": now,
+            "book_ts": tuple(b.ts for b in (buy_book, sell_book, fx_book) if b is not None),
+            "detail": detail,
+        }
     )

@@ -27,8 +27,15 @@ for every venue pair on every book update.
 
 from __future__ import annotations
 
-from arbscope.engine.fills import Fill, coarser_step, meets_minimums, round_down, walk_base
-from arbscope.models import Kind, Leg, Market, Opportunity, OrderBook, Side, WaterfallStep
+from arbscope.engine.fills import (
+    Fill,
+    coarser_step,
+    leg_fields,
+    meets_minimums,
+    round_down,
+    walk_base,
+)
+from arbscope.models import Kind, Market, Opportunity, OrderBook
 
 
 def spatial_route_id(symbol: str, buy_venue: str, sell_venue: str) -> str:
@@ -119,20 +126,22 @@ def evaluate_spatial(
     step = coarser_step(buy_market.amount_step, sell_market.amount_step)
     net_depth, gross_depth = _crossing_depths(buy_book, sell_book, buy_fee, sell_fee)
 
-    max_size = round_down(net_depth, step)
-    net_at_max = 0.0
-    if max_size > 0:
-        buy_max, sell_max = _fills_at(buy_book, sell_book, max_size)
+    deepest = round_down(net_depth, step)
+    max_size = net_at_max = 0.0
+    fills: tuple[Fill, Fill] | None = None
+    if deepest > 0:
+        buy_max, sell_max = _fills_at(buy_book, sell_book, deepest)
         if _allowed(buy_max, sell_max, buy_market, sell_market):
             max_size = buy_max.amount
             net_at_max = _net(buy_max, sell_max, buy_fee, sell_fee)
-        else:
-            max_size = 0.0
-
-    size = round_down(min(target_size, max_size if max_size > 0 else gross_depth), step)
-    if size <= 0:
-        return None
-    buy, sell = _fills_at(buy_book, sell_book, size)
+            if target_size >= deepest:
+                fills = buy_max, sell_max  # the target reaches the max: walk once
+    if fills is None:
+        size = round_down(min(target_size, deepest if max_size > 0 else gross_depth), step)
+        if size <= 0:
+            return None
+        fills = _fills_at(buy_book, sell_book, size)
+    buy, sell = fills
     if buy.amount <= 0:
         return None
 
@@ -140,76 +149,37 @@ def evaluate_spatial(
     buy_fee_paid, sell_fee_paid = buy.cost * buy_fee, sell.cost * sell_fee
     net = gross - buy_fee_paid - sell_fee_paid
     notional = buy.cost
-    waterfall = _waterfall(
-        gross,
-        buy_book.venue,
-        buy_fee_paid,
-        sell_book.venue,
-        sell_fee_paid,
-        net,
-        buy_market.base,
-        withdrawal_fee,
-        sell.vwap,
-    )
-    return Opportunity(
-        kind=Kind.SPATIAL,
-        route_id=spatial_route_id(buy_book.symbol, buy_book.venue, sell_book.venue),
-        legs=(
-            _leg(buy_book, Side.BUY, buy, buy_fee_paid, buy_fee),
-            _leg(sell_book, Side.SELL, sell, sell_fee_paid, sell_fee),
-        ),
-        size=buy.amount,
-        max_size=max_size,
-        size_currency=buy_market.base,
-        profit_currency=buy_market.quote,
-        notional=notional,
-        buy_vwap=buy.vwap,
-        sell_vwap=sell.vwap,
-        gross_bps=gross / notional * 1e4,
-        fees=buy_fee_paid + sell_fee_paid,
-        net_profit=net,
-        net_bps=net / notional * 1e4,
-        net_profit_at_max=net_at_max,
-        waterfall=waterfall,
-        ts=now,
-        book_ts=(buy_book.ts, sell_book.ts),
-        detail={"buy_best_ask": asks[0][0], "sell_best_bid": bids[0][0]},
-    )
-
-
-def _leg(book: OrderBook, side: Side, fill: Fill, fee: float, fee_rate: float) -> Leg:
-    return Leg(
-        venue=book.venue,
-        symbol=book.symbol,
-        side=side,
-        amount=fill.amount,
-        vwap=fill.vwap,
-        cost=fill.cost,
-        fee=fee,
-        fee_rate=fee_rate,
-        levels_used=fill.levels_used,
-    )
-
-
-def _waterfall(
-    gross: float,
-    buy_venue: str,
-    buy_fee: float,
-    sell_venue: str,
-    sell_fee: float,
-    net: float,
-    base: str,
-    withdrawal_fee: float | None,
-    sell_vwap: float,
-) -> tuple[WaterfallStep, ...]:
-    steps = [
-        WaterfallStep(label="gross", amount=gross),
-        WaterfallStep(label=f"fee {buy_venue}", amount=-buy_fee),
-        WaterfallStep(label=f"fee {sell_venue}", amount=-sell_fee),
-        WaterfallStep(label="net", amount=net),
-    ]
+    waterfall = [("gross", gross), (f"fee {buy_book.venue}", -buy_fee_paid)]
+    waterfall += [(f"fee {sell_book.venue}", -sell_fee_paid), ("net", net)]
     if withdrawal_fee is not None:
-        rebalancing = withdrawal_fee * sell_vwap
-        steps.append(WaterfallStep(label=f"rebalancing {base} withdrawal", amount=-rebalancing))
-        steps.append(WaterfallStep(label="net after rebalancing", amount=net - rebalancing))
-    return tuple(steps)
+        rebalancing = withdrawal_fee * sell.vwap
+        waterfall.append((f"rebalancing {buy_market.base} withdrawal", -rebalancing))
+        waterfall.append(("net after rebalancing", net - rebalancing))
+    return Opportunity.model_validate(
+        {
+            "kind": Kind.SPATIAL,
+            "route_id": spatial_route_id(buy_book.symbol, buy_book.venue, sell_book.venue),
+            "legs": (
+                leg_fields(buy_book.venue, buy_book.symbol, "buy", buy, buy_fee_paid, buy_fee),
+                leg_fields(
+                    sell_book.venue, sell_book.symbol, "sell", sell, sell_fee_paid, sell_fee
+                ),
+            ),
+            "size": buy.amount,
+            "max_size": max_size,
+            "size_currency": buy_market.base,
+            "profit_currency": buy_market.quote,
+            "notional": notional,
+            "buy_vwap": buy.vwap,
+            "sell_vwap": sell.vwap,
+            "gross_bps": gross / notional * 1e4,
+            "fees": buy_fee_paid + sell_fee_paid,
+            "net_profit": net,
+            "net_bps": net / notional * 1e4,
+            "net_profit_at_max": net_at_max,
+            "waterfall": [{"label": label, "amount": amount} for label, amount in waterfall],
+            "ts": now,
+            "book_ts": (buy_book.ts, sell_book.ts),
+            "detail": {"buy_best_ask": asks[0][0], "sell_best_bid": bids[0][0]},
+        }
+    )

@@ -35,11 +35,12 @@ from arbscope.engine.fills import (
     Conversion,
     convert,
     fee_in_start,
+    leg_fields,
     meets_minimums,
     profitable_depth,
     round_down,
 )
-from arbscope.models import Kind, Leg, Market, Opportunity, OrderBook, Side, WaterfallStep
+from arbscope.models import Kind, Market, Opportunity, OrderBook, Side
 
 START_PREFERENCE = ("USDT", "USD", "USDC", "EUR", "BTC", "ETH")
 """Currencies a cycle prefers to start (and count its profit) in, most preferred first."""
@@ -213,24 +214,25 @@ def evaluate_triangle(
 
     first_symbol, first_side = route.steps[0]
     start_step = markets[first_symbol].amount_step if first_side is Side.SELL else None
-    max_size = round_down(_depth(route, books, markets, with_fees=True), start_step)
-    net_at_max = 0.0
-    if max_size > 0:
-        at_max = _run(route, books, markets, max_size)
+    deepest = round_down(_depth(route, books, markets, with_fees=True), start_step)
+    max_size = net_at_max = 0.0
+    run: list[Conversion] | None = None
+    if deepest > 0:
+        at_max = _run(route, books, markets, deepest)
         if _allowed(route, markets, at_max):
             max_size = at_max[0].spent
             net_at_max = at_max[-1].received - at_max[0].spent
-        else:
-            max_size = 0.0
-
-    reach = max_size if max_size > 0 else _depth(route, books, markets, with_fees=False)
-    run = _run(route, books, markets, round_down(min(start_amount, reach), start_step))
+            if start_amount >= deepest:
+                run = at_max  # the target reaches the max: same cycle, walk it once
+    if run is None:
+        reach = deepest if max_size > 0 else _depth(route, books, markets, with_fees=False)
+        run = _run(route, books, markets, round_down(min(start_amount, reach), start_step))
     if any(c.fill.amount <= 0 for c in run):
         return None
 
     spent, received = run[0].spent, run[-1].received
     net = received - spent
-    legs: list[Leg] = []
+    legs: list[dict[str, object]] = []
     currencies: list[str] = []
     in_input: list[bool] = []
     rates: list[float] = []
@@ -238,45 +240,35 @@ def evaluate_triangle(
         market = markets[symbol]
         buy = side is Side.BUY
         fill = conv.fill
-        legs.append(
-            Leg(
-                venue=route.venue,
-                symbol=symbol,
-                side=side,
-                amount=fill.amount,
-                vwap=fill.vwap,
-                cost=fill.cost,
-                fee=conv.fee,
-                fee_rate=market.taker_fee,
-                levels_used=fill.levels_used,
-            )
-        )
+        legs.append(leg_fields(route.venue, symbol, side, fill, conv.fee, market.taker_fee))
         # A buy's fee is in its input currency, a sell's in its output (both: the quote).
         currencies.append(market.quote)
         in_input.append(buy)
         rates.append(fill.amount / fill.cost if buy else fill.vwap)
     fees = sum(fee_in_start([c.fee for c in run], in_input, rates, currencies, route.start))
     gross = net + fees
-    return Opportunity(
-        kind=Kind.TRIANGULAR,
-        route_id=route.route_id,
-        legs=tuple(legs),
-        size=spent,
-        max_size=max_size,
-        size_currency=route.start,
-        profit_currency=route.start,
-        notional=spent,
-        gross_bps=gross / spent * 1e4,
-        fees=fees,
-        net_profit=net,
-        net_bps=net / spent * 1e4,
-        net_profit_at_max=net_at_max,
-        waterfall=(
-            WaterfallStep(label="gross", amount=gross),
-            WaterfallStep(label=f"fee {route.venue}", amount=-fees),
-            WaterfallStep(label="net", amount=net),
-        ),
-        ts=now,
-        book_ts=tuple(books[s].ts for s in route.symbols),
-        detail={"top_rate": top_rate, "rate": received / spent},
+    return Opportunity.model_validate(
+        {
+            "kind": Kind.TRIANGULAR,
+            "route_id": route.route_id,
+            "legs": legs,
+            "size": spent,
+            "max_size": max_size,
+            "size_currency": route.start,
+            "profit_currency": route.start,
+            "notional": spent,
+            "gross_bps": gross / spent * 1e4,
+            "fees": fees,
+            "net_profit": net,
+            "net_bps": net / spent * 1e4,
+            "net_profit_at_max": net_at_max,
+            "waterfall": (
+                {"label": "gross", "amount": gross},
+                {"label": f"fee {route.venue}", "amount": -fees},
+                {"label": "net", "amount": net},
+            ),
+            "ts": now,
+            "book_ts": tuple(books[s].ts for s, _ in route.steps),
+            "detail": {"top_rate": top_rate, "rate": received / spent},
+        }
     )
