@@ -316,3 +316,11 @@ def test_an_unbounded_target_takes_the_max() -> None:
     assert opp is not None
     assert opp.size == opp.max_size == pytest.approx(1.0)
     assert opp.net_profit == opp.net_profit_at_max
+
+
+def test_missing_market_rules_are_named() -> None:
+    route = the_route(find_cross_routes(MARKETS.values(), {}))
+    with pytest.raises(ValueError, match="kraken EUR/USD"):
+        evaluate_cross(
+            route, BOOKS, {k: v for k, v in MARKETS.items() if k != EUR_USD}, 1.0, NOW, {}
+        )

@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from arbscope.engine.fills import (
     ChainLink,
@@ -187,8 +188,7 @@ def evaluate_cross(
     return _evaluate(route, buy_book, sell_book, fx_book, markets, target_size, now, fx_rate)
 
 
-@dataclass(frozen=True, slots=True)
-class _Run:
+class _Run(NamedTuple):
     buy: Fill
     sell: Fill
     fx: Conversion
@@ -204,6 +204,11 @@ def _evaluate(
     now: float,
     static_rate: float,
 ) -> Opportunity | None:
+    missing = [
+        f"{venue} {symbol}" for venue, symbol in route.keys if (venue, symbol) not in markets
+    ]
+    if missing:
+        raise ValueError(f"no market rules for {', '.join(missing)}: load those markets first")
     buy_market, sell_market = markets[route.buy], markets[route.sell]
     fx_market = markets[route.fx[0]] if route.fx is not None else None
     fx_buy = route.fx is not None and route.fx[1] is Side.BUY
