@@ -1,0 +1,365 @@
+"""The monitor: composes the panes and routes snapshots down and intents up.
+
+A fixed timer (`Settings.refresh_hz`) reads the scanner's latest snapshot and
+hands it to every pane inside one `batch_update`: the screen redraws at most
+that often, however fast books arrive. The scanner runs its own task; the app
+never steps it (tests may, with `refresh_timer=False`, then call `refresh_panes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.theme import BUILTIN_THEMES
+from textual.widgets import Footer
+
+from arbscope.engine.config import EngineConfig
+from arbscope.models import Kind, MarketSnapshot, Opportunity
+from arbscope.storage.paths import user_themes_dir
+from arbscope.storage.settings import Settings
+from arbscope.ui.format import KIND_KEYS, route_symbol
+from arbscope.ui.history import RouteHistory
+from arbscope.ui.screens.help import HelpScreen
+from arbscope.ui.spreads import trade_size_base
+from arbscope.ui.themes import (
+    DEFAULT_THEME,
+    LoadedThemes,
+    builtin_themes_dir,
+    default_variables,
+    load_themes,
+)
+from arbscope.ui.widgets.filter_bar import FilterBar
+from arbscope.ui.widgets.opportunities import OpportunitiesTable
+from arbscope.ui.widgets.order_books import OrderBooksPane
+from arbscope.ui.widgets.spread_heatmap import SpreadHeatmap
+from arbscope.ui.widgets.spread_history import Bands, SpreadHistory
+from arbscope.ui.widgets.status_bar import StatusBar, StatusLine
+
+
+class Valuer(Protocol):
+    def valuation(self) -> Mapping[str, float]: ...
+
+
+class SnapshotSource(Protocol):
+    """What the app needs of `market.scanner.Scanner`."""
+
+    @property
+    def calculator(self) -> Valuer: ...
+
+    @property
+    def config(self) -> EngineConfig: ...
+
+    @property
+    def snapshot(self) -> MarketSnapshot: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def set_config(self, config: EngineConfig) -> None: ...
+
+
+KEY_HELP: tuple[tuple[str, str], ...] = (
+    ("↑ ↓  j k", "move in the opportunities table"),
+    ("Enter", "select the highlighted route: books, heatmap and history follow it"),
+    ("Tab  Shift+Tab", "cycle the panes"),
+    ("/", "filter routes by words (Enter keeps the filter, Esc clears it)"),
+    ("1 2 3 4", "show or hide spatial, triangular, cross-currency, statistical"),
+    ("s", "rank by net profit or by net bps"),
+    ("h", "heatmap: venue pairs of the symbol / every symbol's mid deviation"),
+    ("+  -", "trade size up / down (Settings.trade_notional_step)"),
+    ("p", "pause or resume the display (the market keeps running)"),
+    ("t", "pick a theme"),
+    ("Ctrl+P", "command palette: every action by name"),
+    ("?", "this help"),
+    ("q", "quit"),
+)
+"""Every key of the main screen, as the help screen lists it."""
+
+
+class ArbscopeApp(App[None]):
+    """The arbscope monitor."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "arbscope"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("1", "toggle_kind('spatial')", "Spatial", show=False),
+        Binding("2", "toggle_kind('triangular')", "Triangular", show=False),
+        Binding("3", "toggle_kind('cross_currency')", "Cross", show=False),
+        Binding("4", "toggle_kind('statistical')", "Statistical", show=False),
+        Binding("h", "toggle_heatmap", "Heatmap view"),
+        Binding("plus,equals_sign", "size_up", "Size+", key_display="+"),
+        Binding("minus", "size_down", "Size-", key_display="-"),
+        Binding("p", "pause", "Pause"),
+        Binding("p", "resume", "Resume"),
+        Binding("t", "pick_theme", "Theme"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        scanner: SnapshotSource,
+        settings: Settings | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+        refresh_timer: bool = True,
+        start_scanner: bool = True,
+        theme_folders: Iterable[Path] | None = None,
+    ) -> None:
+        """`clock`: what "now" is for ages and the status clock (default: each snapshot's
+        own time). `refresh_timer=False` turns the refresh timer off and
+        `start_scanner=False` leaves the scanner to the caller (deterministic tests)."""
+        folders = [builtin_themes_dir()] if theme_folders is None else list(theme_folders)
+        if theme_folders is None:
+            folders.append(user_themes_dir())
+        # Before App.__init__: it reads the theme variable defaults.
+        self.loaded_themes: LoadedThemes = load_themes(folders)
+        super().__init__()
+        self.scanner = scanner
+        self.settings = settings or Settings()
+        self.clock = clock
+        self.refresh_timer = refresh_timer
+        self.start_scanner = start_scanner
+        self.paused = False
+        """The display is frozen; the scanner keeps running."""
+        self.trade_notional = scanner.config.trade_notional
+        self.history = RouteHistory()
+        self.selected: Opportunity | None = None
+        """The selected route as last seen in a snapshot (it may have closed since)."""
+        self.frames = 0
+        """How many times the panes were refreshed (benchmarks and tests read it)."""
+        self._shown: MarketSnapshot | None = None
+        self._install_themes()
+
+    # -- themes --------------------------------------------------------------------
+
+    def _install_themes(self) -> None:
+        for theme in self.loaded_themes.themes.values():
+            self.register_theme(theme.to_textual())
+        wanted = self.settings.theme
+        self.theme = wanted if wanted in self.loaded_themes.themes else DEFAULT_THEME
+        # Textual's own themes lack arbscope's colours; the picker lists ours only.
+        for name in BUILTIN_THEMES:
+            if name not in self.loaded_themes.themes:
+                self.unregister_theme(name)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return default_variables(self.loaded_themes)
+
+    @property
+    def theme_names(self) -> list[str]:
+        return sorted(self.available_themes)
+
+    # -- composition -----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Vertical(id="left"):
+            yield OpportunitiesTable(id="opportunities")
+            yield FilterBar(id="filter")
+            yield OrderBooksPane(id="books")
+        with Vertical(id="right"):
+            yield SpreadHeatmap(id="heatmap")
+            yield SpreadHistory(id="history")
+            risk = Vertical(id="risk", classes="reserved")
+            risk.border_title = "Risk checklist"
+            yield risk
+            trades = Vertical(id="trades", classes="reserved")
+            trades.border_title = "Trade log"
+            yield trades
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        for error in self.loaded_themes.errors:
+            self.notify(str(error), title="Theme file not loaded", severity="warning", timeout=10)
+        if self.settings.theme not in self.loaded_themes.themes:
+            self.notify(f"theme {self.settings.theme!r} not found; using {self.theme}",
+                        severity="warning")
+        if self.start_scanner:
+            await self.scanner.start()
+        if self.refresh_timer:
+            self.set_interval(1.0 / self.settings.refresh_hz, self.refresh_panes)
+        table = self.query_one(OpportunitiesTable)
+        table.min_net_bps = self.settings.min_net_bps
+        table.focus()
+        self.refresh_panes()
+
+    async def on_unmount(self) -> None:
+        if self.start_scanner:
+            await self.scanner.stop()
+
+    # -- the refresh ---------------------------------------------------------------
+
+    def refresh_panes(self) -> None:
+        """Read the scanner's latest snapshot and show it (unless paused)."""
+        snapshot = self.scanner.snapshot
+        if snapshot is not self._shown:
+            self.history.record(snapshot)
+        if not self.paused:
+            self.show_snapshot(snapshot)
+
+    def show_snapshot(self, snapshot: MarketSnapshot) -> None:
+        self._shown = snapshot
+        table = self.query_one(OpportunitiesTable)
+        with self.batch_update():
+            table.show(snapshot)
+            if self.selected is None and table.row_count:
+                first = table.highlighted
+                if first is not None:
+                    self._select(first)
+            self._show_status(snapshot)
+            self._show_selection(snapshot)
+        self.frames += 1
+
+    @property
+    def now(self) -> float:
+        return self.clock() if self.clock is not None else self._snapshot.ts
+
+    @property
+    def _snapshot(self) -> MarketSnapshot:
+        return self._shown if self._shown is not None else self.scanner.snapshot
+
+    def _show_status(self, snapshot: MarketSnapshot) -> None:
+        line = StatusLine(paused=self.paused, trade_notional=self.trade_notional,
+                          reference_currency=self.scanner.config.reference_currency)
+        self.query_one(StatusBar).show(snapshot, line)
+
+    def _show_selection(self, snapshot: MarketSnapshot) -> None:
+        """Books, heatmap and history follow the selected route."""
+        route = self.selected
+        is_open = False
+        if route is not None:
+            current = next((o for o in snapshot.opportunities if o.route_id == route.route_id),
+                           None)
+            if current is not None:
+                route, is_open = current, True
+                self.selected = current
+        self.query_one(OrderBooksPane).show(snapshot, route, is_open)
+        symbol = route_symbol(route) if route is not None else None
+        config = self.scanner.config
+        size = (
+            trade_size_base(symbol, snapshot.opportunities, self.scanner.calculator.valuation(),
+                            self.trade_notional)
+            if symbol is not None else None
+        )
+        self.query_one(SpreadHeatmap).show(snapshot, symbol, size, config.book_age_limit)
+        self.query_one(SpreadHistory).show(
+            route,
+            self.history.samples(route.route_id) if route is not None else (),
+            snapshot.ts,
+            self.history.window_s,
+            Bands(entry=config.stat_entry_z, exit=config.stat_exit_z),
+        )
+
+    def _select(self, opportunity: Opportunity) -> None:
+        self.selected = opportunity
+        self.query_one(OpportunitiesTable).selected_route = opportunity.route_id
+
+    # -- intents from the panes ---------------------------------------------------------
+
+    def on_opportunities_table_opportunity_selected(
+        self, event: OpportunitiesTable.OpportunitySelected
+    ) -> None:
+        self._select(event.opportunity)
+        with self.batch_update():
+            self._show_selection(self._snapshot)
+
+    def on_filter_bar_filter_changed(self, event: FilterBar.FilterChanged) -> None:
+        self.query_one(OpportunitiesTable).filter_text = event.text
+
+    def on_filter_bar_filter_closed(self, event: FilterBar.FilterClosed) -> None:
+        self.query_one(OpportunitiesTable).focus()
+
+    # -- actions (keys and command palette) ---------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(KEY_HELP, about=self._about()))
+
+    def _about(self) -> str:
+        source = self._snapshot.source
+        return (f"Source {source} · refresh {self.settings.refresh_hz:g} Hz · "
+                "arbscope never places a real order.")
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    def action_toggle_kind(self, kind_name: str) -> None:
+        kind = Kind(kind_name)
+        table = self.query_one(OpportunitiesTable)
+        table.kinds_shown = table.kinds_shown ^ {kind}
+
+    def action_toggle_heatmap(self) -> None:
+        self.query_one(SpreadHeatmap).toggle_view()
+
+    def action_size_up(self) -> None:
+        self._set_trade_notional(self.trade_notional * (1 + self.settings.trade_notional_step))
+
+    def action_size_down(self) -> None:
+        self._set_trade_notional(self.trade_notional / (1 + self.settings.trade_notional_step))
+
+    def _set_trade_notional(self, notional: float) -> None:
+        self.trade_notional = notional
+        config = self.scanner.config.model_copy(update={"trade_notional": notional})
+        self.scanner.set_config(config)
+        self._show_status(self._snapshot)
+
+    def action_pause(self) -> None:
+        self._set_paused(True)
+
+    def action_resume(self) -> None:
+        self._set_paused(False)
+
+    def _set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self.refresh_bindings()
+        if paused:
+            self._show_status(self._snapshot)
+        else:
+            self.refresh_panes()
+
+    def action_pick_theme(self) -> None:
+        self.search_themes()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pause":
+            return not self.paused
+        if action == "resume":
+            return self.paused
+        return True
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield SystemCommand("Select route", "Show the highlighted route's books, heatmap and "
+                            "history", self.query_one(OpportunitiesTable).action_select_cursor)
+        yield SystemCommand("Filter routes", "Type words a route must contain (/)",
+                            self.action_filter)
+        for index, kind in enumerate(KIND_KEYS, start=1):
+            yield SystemCommand(f"Toggle {kind.value.replace('_', '-')}",
+                                f"Show or hide {kind.value} opportunities ({index})",
+                                lambda kind=kind: self.action_toggle_kind(kind.value))
+        yield SystemCommand("Toggle sort", "Rank by net profit or net bps (s)",
+                            self.query_one(OpportunitiesTable).action_toggle_sort)
+        yield SystemCommand("Toggle heatmap view", "Venue pairs or mid deviation (h)",
+                            self.action_toggle_heatmap)
+        yield SystemCommand("Increase trade size", "Trade size up (+)", self.action_size_up)
+        yield SystemCommand("Decrease trade size", "Trade size down (-)", self.action_size_down)
+        if self.paused:
+            yield SystemCommand("Resume display", "Show the live market again (p)",
+                                self.action_resume)
+        else:
+            yield SystemCommand("Pause display", "Freeze the screen; the market keeps "
+                                "running (p)", self.action_pause)
+        yield SystemCommand("Theme", "Pick a theme (t)", self.action_pick_theme)
+        yield SystemCommand("Help", "Every key (?)", self.action_help)
+        yield SystemCommand("Quit", "Leave arbscope (q)", self.action_quit)
+        yield SystemCommand("Screenshot", "Save an SVG of the screen in the current folder",
+                            lambda: self.set_timer(0.1, self.deliver_screenshot))

@@ -1,0 +1,114 @@
+"""How numbers and routes read on screen: one place, so every pane agrees."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from arbscope.models import Kind, Opportunity
+
+KIND_SHORT: dict[Kind, str] = {
+    Kind.SPATIAL: "spat",
+    Kind.TRIANGULAR: "tri",
+    Kind.CROSS_CURRENCY: "cross",
+    Kind.STATISTICAL: "stat",
+}
+"""Kind as the opportunities table shows it (fixed narrow column)."""
+
+KIND_KEYS: tuple[Kind, ...] = (
+    Kind.SPATIAL,
+    Kind.TRIANGULAR,
+    Kind.CROSS_CURRENCY,
+    Kind.STATISTICAL,
+)
+"""Kinds in the order the keys 1-4 toggle them."""
+
+
+def fmt_bps(value: float | None) -> str:
+    """Signed basis points with one decimal: `+12.3`, `-0.4`; `—` when unknown."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:+.1f}"
+
+
+def fmt_price(value: float | None) -> str:
+    """Enough significant digits to see a tick move at any magnitude."""
+    if value is None or not math.isfinite(value) or value <= 0:
+        return "—"
+    if value >= 10_000:
+        return f"{value:,.1f}"
+    if value >= 100:
+        return f"{value:,.2f}"
+    if value >= 1:
+        return f"{value:,.4f}"
+    return f"{value:.6f}"
+
+
+def fmt_amount(value: float) -> str:
+    """A size or amount in at most 7 characters where possible: `0.0123`, `12.50`, `1,234`."""
+    magnitude = abs(value)
+    if magnitude == 0:
+        return "0"
+    if magnitude >= 10_000:
+        return f"{value:,.0f}"
+    if magnitude >= 100:
+        return f"{value:,.1f}"
+    if magnitude >= 1:
+        return f"{value:.2f}"
+    if magnitude >= 0.01:
+        return f"{value:.4f}"
+    return f"{value:.2e}"
+
+
+def fmt_money(value: float) -> str:
+    """A signed profit: `+1.23`, `-0.05`, `+1,234`; small ones (in BTC, say) keep 3 digits."""
+    if abs(value) >= 1000:
+        return f"{value:+,.0f}"
+    if value == 0 or abs(value) >= 0.01:
+        return f"{value:+.2f}"
+    return f"{value:+.2g}"
+
+
+def fmt_age(seconds: float | None) -> str:
+    """`0.3s`, `12s`, `3m05`, `2h10`; `—` when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    seconds = max(0.0, seconds)
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        minutes, rest = divmod(int(seconds), 60)
+        return f"{minutes}m{rest:02d}"
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}h{rest // 60:02d}"
+
+
+def fmt_clock(ts: float) -> str:
+    """UTC wall clock of a snapshot: the same on every machine, so snapshots are stable."""
+    return time.strftime("%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 10) % 10}"
+
+
+def route_label(opportunity: Opportunity) -> str:
+    """A route as a trader reads it: `BTC/USDT binance→okx`, `kraken USD→BTC→ETH→USD`."""
+    legs = opportunity.legs
+    if opportunity.kind in (Kind.SPATIAL, Kind.STATISTICAL) and len(legs) >= 2:
+        return f"{legs[0].symbol} {legs[0].venue}→{legs[1].venue}"
+    remainder = opportunity.route_id.split(":", 1)[-1]
+    if opportunity.kind is Kind.TRIANGULAR:
+        venue, _, cycle = remainder.partition(":")
+        return f"{venue} {cycle.replace('>', '→')}" if cycle else remainder
+    if opportunity.kind is Kind.CROSS_CURRENCY and len(legs) >= 2:
+        quotes = "/".join(leg.symbol.split("/", 1)[-1] for leg in legs[:2])
+        return f"{legs[0].symbol.split('/', 1)[0]} {legs[0].venue}→{legs[1].venue} {quotes}"
+    return remainder.replace(">", "→")
+
+
+def route_symbol(opportunity: Opportunity) -> str | None:
+    """The symbol a route is about, for the heatmap: its first leg's."""
+    return opportunity.legs[0].symbol if opportunity.legs else None
+
+
+def truncate(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"

@@ -1,0 +1,144 @@
+"""The numbers behind the two heatmap views, computed from a snapshot's books.
+
+Pure functions (no Textual) so the arithmetic can be checked by hand in tests.
+The calculator only reports routes with an edge; the heatmap shows every
+venue pair, losing ones included, so it walks the books itself with the same
+fill and fee rule (`engine.fills`).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from arbscope.engine.fills import walk_base
+from arbscope.models import BookKey, Kind, Market, Opportunity, OrderBook, split_symbol
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """A labelled matrix of bps; None where there is nothing to compare."""
+
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    cells: tuple[tuple[float | None, ...], ...]
+
+    def value(self, row: str, column: str) -> float | None:
+        return self.cells[self.rows.index(row)][self.columns.index(column)]
+
+    def extreme(self) -> float:
+        """Largest absolute value in the grid (0 when empty): the colour scale's half-width."""
+        return max((abs(v) for line in self.cells for v in line if v is not None), default=0.0)
+
+
+def spatial_net_bps(
+    buy_book: OrderBook,
+    sell_book: OrderBook,
+    buy_fee: float,
+    sell_fee: float,
+    size: float,
+) -> float | None:
+    """Net bps of buying `size` base on one book and selling it on the other, after both fees.
+
+    Walks the asks of the buy book and the bids of the sell book for the same
+    base amount (the smaller of the two depths when either runs out). Relative
+    to what the buy costs including its fee, like `Opportunity.net_bps`.
+    """
+    bought = walk_base(buy_book.asks, size)
+    sold = walk_base(sell_book.bids, bought.amount)
+    if sold.amount < bought.amount:
+        bought = walk_base(buy_book.asks, sold.amount)
+    if bought.amount <= 0 or bought.cost <= 0:
+        return None
+    paid = bought.cost * (1 + buy_fee)
+    received = sold.cost * (1 - sell_fee)
+    return (received - paid) / paid * 1e4
+
+
+def spatial_grid(
+    symbol: str,
+    books: Mapping[BookKey, OrderBook],
+    markets: Mapping[BookKey, Market],
+    size: float,
+    is_fresh: Callable[[OrderBook], bool] = lambda book: True,
+) -> Grid:
+    """Buy on the row venue, sell on the column venue, net bps at `size` base."""
+    venues = tuple(sorted(v for (v, s), book in books.items() if s == symbol and is_fresh(book)))
+    cells: list[tuple[float | None, ...]] = []
+    for buy_venue in venues:
+        line: list[float | None] = []
+        for sell_venue in venues:
+            if buy_venue == sell_venue:
+                line.append(None)
+                continue
+            line.append(
+                spatial_net_bps(
+                    books[(buy_venue, symbol)],
+                    books[(sell_venue, symbol)],
+                    _taker_fee(markets, (buy_venue, symbol)),
+                    _taker_fee(markets, (sell_venue, symbol)),
+                    size,
+                )
+            )
+        cells.append(tuple(line))
+    return Grid(venues, venues, tuple(cells))
+
+
+def _taker_fee(markets: Mapping[BookKey, Market], key: BookKey) -> float:
+    market = markets.get(key)
+    return market.taker_fee if market is not None else 0.0
+
+
+def mid_deviation_grid(
+    books: Mapping[BookKey, OrderBook],
+    is_fresh: Callable[[OrderBook], bool] = lambda book: True,
+    symbols: Sequence[str] | None = None,
+) -> Grid:
+    """Symbols by venues: each venue's mid against the median mid of all venues, in bps.
+
+    Only the same symbol is compared (same quote currency), so USDT is never
+    taken for USD. A symbol listed on one venue only has nothing to deviate from.
+    """
+    mids: dict[str, dict[str, float]] = {}
+    for (venue, symbol), book in books.items():
+        mid = book.mid
+        if mid is not None and is_fresh(book):
+            mids.setdefault(symbol, {})[venue] = mid
+    wanted = sorted(mids) if symbols is None else [s for s in symbols if s in mids]
+    venues = tuple(sorted({v for s in wanted for v in mids[s]}))
+    cells: list[tuple[float | None, ...]] = []
+    for symbol in wanted:
+        by_venue = mids[symbol]
+        median = statistics.median(by_venue.values()) if len(by_venue) > 1 else None
+        cells.append(
+            tuple(
+                (by_venue[v] - median) / median * 1e4
+                if median is not None and v in by_venue
+                else None
+                for v in venues
+            )
+        )
+    return Grid(tuple(wanted), venues, tuple(cells))
+
+
+def trade_size_base(
+    symbol: str,
+    opportunities: Sequence[Opportunity],
+    valuation: Mapping[str, float],
+    notional: float,
+) -> float | None:
+    """Base amount of `symbol` worth `notional` in the reference currency.
+
+    Prefers the size the calculator chose for a spatial route on the same
+    symbol (it already converted the notional); else the calculator's valuation
+    of the base currency; None when neither knows the base.
+    """
+    for item in opportunities:
+        if item.kind is Kind.SPATIAL and item.legs and item.legs[0].symbol == symbol:
+            return item.size
+    base = split_symbol(symbol)[0]
+    value = valuation.get(base)
+    if value is None or value <= 0:
+        return None
+    return notional / value

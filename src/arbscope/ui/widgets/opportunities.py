@@ -1,0 +1,376 @@
+"""The ranked table of current opportunities, updated in place.
+
+Like dolphie's process list: on each refresh only the cells whose text
+changed are rewritten, only the rows whose route went away are removed, new
+routes are added, all inside one `batch_update`, with fixed column widths so
+nothing shifts. The cursor stays on the same route when the ranking moves it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.reactive import var
+from textual.widgets import DataTable
+
+from arbscope.models import Kind, MarketSnapshot, Opportunity
+from arbscope.ui.format import (
+    KIND_KEYS,
+    KIND_SHORT,
+    fmt_age,
+    fmt_amount,
+    fmt_bps,
+    fmt_money,
+    route_label,
+    truncate,
+)
+from arbscope.ui.palette import Palette
+
+SegmentLines = list[list[Segment]]
+"""A rendered cell: lines of segments (DataTable's own cell format)."""
+
+
+class SortKey(StrEnum):
+    NET_PROFIT = "net profit"
+    NET_BPS = "net bps"
+
+
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("kind", "kind", 6),
+    ("route", "route", 27),
+    ("size", "size", 11),
+    ("max", "max size", 8),
+    ("gross", "gross", 6),
+    ("net", "net bps", 7),
+    ("profit", "net profit", 12),
+    ("age", "age", 4),
+    ("open", "open", 5),
+)
+"""(key, header, width): fixed widths so a changing number never moves a column."""
+
+SELECTED_MARK = "▶"
+
+RENDER_CACHE_LIMIT = 20_000
+"""Rendered cells kept at most (a few screens' worth of rows, cursor and hover states)."""
+
+MAX_ROWS = 50
+"""Rows listed at most: the best routes; the title says how many more there are."""
+
+
+class RouteLabel(Text):
+    """The route cell: its text, plus the route id the ranking sorts rows by."""
+
+    def __init__(self, text: str, route_id: str) -> None:
+        super().__init__(text, no_wrap=True, overflow="ellipsis")
+        self.route_id = route_id
+
+
+def ranking_value(opportunity: Opportunity, sort: SortKey) -> float:
+    """What the table ranks by; profits in different currencies compare by reference value."""
+    if sort is SortKey.NET_BPS:
+        return opportunity.net_bps
+    if opportunity.net_profit_ref is not None:
+        return opportunity.net_profit_ref
+    return opportunity.net_profit
+
+
+def matches(opportunity: Opportunity, filter_text: str) -> bool:
+    """Every word of the filter appears in the route (case-insensitive)."""
+    words = filter_text.lower().split()
+    if not words:
+        return True
+    haystack = f"{opportunity.route_id} {route_label(opportunity)}".lower()
+    return all(word in haystack for word in words)
+
+
+class OpportunitiesTable(DataTable[str | Text]):
+    """Current opportunities, best first; Enter selects the highlighted route."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select route", show=True),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("s", "toggle_sort", "Sort", show=True),
+    ]
+
+    kinds_shown: var[frozenset[Kind]] = var(frozenset(Kind))
+    """Kinds listed; the keys 1-4 toggle them."""
+    filter_text: var[str] = var("")
+    """Words a route must contain to be listed."""
+    sort_key: var[SortKey] = var(SortKey.NET_PROFIT)
+    """What the ranking orders by."""
+    selected_route: var[str | None] = var(None)
+    """Route the other panes follow, marked in the kind column."""
+    min_net_bps: var[float] = var(-math.inf)
+    """Routes below this net edge are not listed (`Settings.min_net_bps`)."""
+
+    class OpportunitySelected(Message):
+        """The user chose a route (Enter or click): books, heatmap and history follow it."""
+
+        def __init__(self, opportunity: Opportunity) -> None:
+            super().__init__()
+            self.opportunity = opportunity
+
+        @property
+        def route_id(self) -> str:
+            return self.opportunity.route_id
+
+    class SortChanged(Message):
+        """The ranking now orders by a different figure."""
+
+        def __init__(self, sort_key: SortKey) -> None:
+            super().__init__()
+            self.sort_key = sort_key
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, cell_padding=1)
+        self._snapshot: MarketSnapshot | None = None
+        self._shown: dict[str, Opportunity] = {}
+        self._cells: dict[str, tuple[str, ...]] = {}
+        """Plain text of every cell on screen, to rewrite only what changed."""
+        self._palette: Palette | None = None
+        self._rendered: dict[tuple[object, ...], tuple[object, int, SegmentLines]] = {}
+        """Rendered cells by position and style, with the value they were rendered from."""
+        self.border_title = "Opportunities"
+
+    def on_mount(self) -> None:
+        for key, header, width in COLUMNS:
+            self.add_column(header, key=key, width=width)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._repaint())
+
+    # -- what the app pushes down -------------------------------------------------
+
+    def show(self, snapshot: MarketSnapshot) -> None:
+        """Bring the table in line with `snapshot`, touching only what changed."""
+        self._snapshot = snapshot
+        self._sync()
+
+    def listed(self, opportunities: Iterable[Opportunity]) -> list[Opportunity]:
+        """The rows the table should list, in rank order."""
+        kinds, floor, words, sort = (
+            self.kinds_shown, self.min_net_bps, self.filter_text, self.sort_key
+        )
+        rows = [o for o in opportunities
+                if o.kind in kinds and o.net_bps >= floor and (not words or matches(o, words))]
+        rows.sort(key=lambda o: ranking_value(o, sort), reverse=True)
+        return rows
+
+    @property
+    def highlighted(self) -> Opportunity | None:
+        """The opportunity under the cursor."""
+        route = self.highlighted_route
+        return None if route is None else self._shown.get(route)
+
+    @property
+    def highlighted_route(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        row_key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
+        return row_key.value
+
+    @property
+    def routes(self) -> list[str]:
+        """Route ids in the order shown."""
+        return [row.key.value or "" for row in self.ordered_rows]
+
+    # -- reactives re-sync the rows they change --------------------------------------
+
+    def watch_kinds_shown(self) -> None:
+        self._sync()
+
+    def watch_filter_text(self) -> None:
+        self._sync()
+
+    def watch_sort_key(self) -> None:
+        self._sync()
+
+    def watch_selected_route(self) -> None:
+        self._sync()
+
+    def action_toggle_sort(self) -> None:
+        flipped = SortKey.NET_BPS if self.sort_key is SortKey.NET_PROFIT else SortKey.NET_PROFIT
+        self.sort_key = flipped
+        self.post_message(self.SortChanged(self.sort_key))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        opportunity = self._shown.get(event.row_key.value or "")
+        if opportunity is not None:
+            self.post_message(self.OpportunitySelected(opportunity))
+
+    # -- rendering -------------------------------------------------------------
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        # Works around DataTable dropping every rendered cell whenever any cell
+        # changes: a cell whose value object is unchanged keeps its segments
+        # (re-stamped with its new row index when the ranking moved it).
+        if row_index < 0 or column_index < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        value = self._data[row_key][column_key]
+        key = (row_key, column_key, base_style, width, cursor, hover,
+               self._show_hover_cursor, self._pseudo_class_state)
+        cached = self._rendered.get(key)
+        if cached is not None and cached[0] is value:
+            if cached[1] == row_index:
+                return cached[2]
+            meta = Style.from_meta({"row": row_index, "column": column_index})
+            lines = [[Segment(seg.text, (seg.style or Style()) + meta) for seg in line]
+                     for line in cached[2]]
+        elif isinstance(value, Text) and not value.spans:
+            lines = self._render_plain_cell(value, row_index, column_index, base_style, width,
+                                            cursor, hover)
+        else:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor,
+                                         hover)
+        if len(self._rendered) > RENDER_CACHE_LIMIT:
+            self._rendered.clear()
+        self._rendered[key] = (value, row_index, lines)
+        return lines
+
+    def _render_plain_cell(
+        self,
+        value: Text,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> SegmentLines:
+        """One-line, one-style cell straight to segments: the same styles DataTable layers
+        (base, the cell's own, cursor and hover), without Rich's general layout pass."""
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+        )
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        pre += component_style
+        own = self.app.console.get_style(value.style) if value.style else Style.null()
+        pad = self.cell_padding
+        inner = max(0, width - 2 * pad)
+        plain = value.plain
+        if cell_len(plain) > inner:
+            plain = set_cell_size(plain, max(0, inner - 1)) + "…" if inner else ""
+        gap = inner - cell_len(plain)
+        left = gap if value.justify == "right" else 0
+        pad_style = pre + post_style
+        return [[
+            Segment(" " * (pad + left), pad_style),
+            Segment(plain, pre + own + post_style),
+            Segment(" " * (gap - left + pad), pad_style),
+        ]]
+
+    # -- the in-place update ---------------------------------------------------
+
+    def _repaint(self) -> None:
+        """Theme changed: every coloured cell must be rewritten."""
+        self._palette = None
+        self._cells.clear()
+        self._sync()
+
+    def _sync(self) -> None:
+        if not self.is_mounted or self._snapshot is None:
+            return
+        palette = self._palette = self._palette or Palette.of(self.app)
+        snapshot = self._snapshot
+        matching = self.listed(snapshot.opportunities)
+        rows = matching[:MAX_ROWS]
+        wanted = {o.route_id: o for o in rows}
+        cursor_route = self.highlighted_route
+        with self.app.batch_update():
+            for route in [r for r in self.routes if r not in wanted]:
+                self.remove_row(route)
+                self._cells.pop(route, None)
+            for opportunity in rows:
+                cells = self._cell_texts(opportunity, snapshot.ts)
+                route = opportunity.route_id
+                previous = self._cells.get(route)
+                if route not in self.rows:
+                    self.add_row(*self._styled(cells, opportunity, palette), key=route)
+                elif previous != cells:
+                    styled = self._styled(cells, opportunity, palette)
+                    for index, (key, _header, _width) in enumerate(COLUMNS):
+                        if previous is None or previous[index] != cells[index]:
+                            self.update_cell(route, key, styled[index])
+                self._cells[route] = cells
+            self._shown = wanted
+            order = list(wanted)
+            if self.routes != order:
+                rank = {route: index for index, route in enumerate(order)}
+                self.sort("route", key=lambda cell: rank[cell.route_id])
+            if cursor_route in wanted:
+                index = self.get_row_index(cursor_route)
+                if index != self.cursor_row:
+                    self.move_cursor(row=index, animate=False)
+        self._update_titles(len(rows), len(matching), len(snapshot.opportunities))
+
+    def _cell_texts(self, opportunity: Opportunity, now: float) -> tuple[str, ...]:
+        mark = SELECTED_MARK if opportunity.route_id == self.selected_route else " "
+        ages = opportunity.book_ages
+        opened = opportunity.opened_ts
+        return (
+            f"{mark}{KIND_SHORT[opportunity.kind]}",
+            truncate(route_label(opportunity), COLUMNS[1][2]),
+            f"{fmt_amount(opportunity.size)} {opportunity.size_currency}",
+            fmt_amount(opportunity.max_size),
+            fmt_bps(opportunity.gross_bps),
+            fmt_bps(opportunity.net_bps),
+            f"{fmt_money(opportunity.net_profit)} {opportunity.profit_currency}",
+            fmt_age(max(ages) if ages else None),
+            fmt_age(None if opened is None else now - opened),
+        )
+
+    def _styled(
+        self, cells: tuple[str, ...], opportunity: Opportunity, palette: Palette
+    ) -> list[str | Text]:
+        muted = palette.fg(palette.muted)
+        net = palette.signed(opportunity.net_profit)
+        selected = cells[0].startswith(SELECTED_MARK)
+        return [
+            Text(cells[0], style=palette.fg(palette.warn, bold=True) if selected else muted),
+            RouteLabel(cells[1], opportunity.route_id),
+            Text(cells[2], justify="right"),
+            Text(cells[3], justify="right", style=muted),
+            Text(cells[4], justify="right", style=palette.signed(opportunity.gross_bps)),
+            Text(cells[5], justify="right", style=net),
+            Text(cells[6], justify="right", style=net),
+            Text(cells[7], justify="right", style=muted),
+            Text(cells[8], justify="right", style=muted),
+        ]
+
+    def _update_titles(self, listed: int, matching: int, total: int) -> None:
+        if listed < matching:
+            count = f"top {listed} of {matching}"
+        else:
+            count = f"{listed}" if listed == total else f"{listed} of {total}"
+        self.border_title = f"Opportunities ({count})"
+        kinds = " ".join(
+            f"{index}{KIND_SHORT[kind]}{'✓' if kind in self.kinds_shown else '✗'}"
+            for index, kind in enumerate(KIND_KEYS, start=1)
+        )
+        subtitle = f"sort: {self.sort_key.value} · {kinds}"
+        if self.filter_text:
+            subtitle += f" · filter: {self.filter_text}"
+        self.border_subtitle = subtitle
