@@ -105,6 +105,11 @@ def exposures_of(
     return tuple(exposures)
 
 
+def settled(amount: float) -> float:
+    """`amount` with float noise below 1e-9 shown as 0 (no "-0.0000" slippage)."""
+    return 0.0 if abs(amount) < 1e-9 else amount
+
+
 def execution_summary(execution: Execution) -> str:
     """One line for a notification: realized against expected, and any exposure left."""
     cur = execution.profit_currency
@@ -118,8 +123,9 @@ def execution_summary(execution: Execution) -> str:
         )
     else:
         text = (
-            f"{head}: realized {execution.realized_profit:+.4f} {cur} vs expected "
-            f"{execution.expected_profit:+.4f} (slippage {execution.slippage:+.4f})"
+            f"{head}: realized {settled(execution.realized_profit):+.4f} {cur} vs expected "
+            f"{settled(execution.expected_profit):+.4f} "
+            f"(slippage {settled(execution.slippage):+.4f})"
         )
     for exposure in execution.exposures:
         text += f"; exposure {exposure.amount:+.8g} {exposure.currency} on {exposure.venue}"
