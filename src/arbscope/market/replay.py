@@ -143,15 +143,7 @@ class ReplayFeed:
         self.batch_s = batch_s
         self._settings = settings or Settings()
         self._contents = self._scan()
-        recorded = {symbol for _, symbol in self._contents.keys}
-        if symbols is not None:
-            unknown = [s for s in symbols if s not in recorded]
-            if unknown:
-                raise ValueError(
-                    f"symbol(s) {', '.join(unknown)} not in {self.path}; "
-                    f"it has: {', '.join(sorted(recorded)) or 'no books'}"
-                )
-        self._symbols = None if symbols is None else frozenset(symbols)
+        self._symbols = None if symbols is None else self._recorded(symbols)
         self._markets = [
             self._market(venue, symbol)
             for venue, symbol in self._contents.keys
@@ -218,6 +210,17 @@ class ReplayFeed:
             self._finished = True
 
     # --- reading ---------------------------------------------------------------------------
+
+    def _recorded(self, symbols: Sequence[str]) -> frozenset[str]:
+        """The recorded symbols asked for (case does not matter); ValueError names the rest."""
+        recorded = {symbol.upper(): symbol for _, symbol in self._contents.keys}
+        unknown = [s for s in symbols if s.strip().upper() not in recorded]
+        if unknown:
+            raise ValueError(
+                f"symbol(s) {', '.join(unknown)} not in {self.path}; "
+                f"it has: {', '.join(sorted(recorded.values())) or 'no books'}"
+            )
+        return frozenset(recorded[s.strip().upper()] for s in symbols)
 
     def _wanted(self, symbol: str) -> bool:
         return self._symbols is None or symbol in self._symbols

@@ -1,0 +1,196 @@
+"""Where books come from, as every market command spells it: SOURCE and its options.
+
+SOURCE is `--sim` (the default), `--replay FILE [--speed X]` or
+`--live VENUE,...`; `--symbols`, `--seed` and `--watchlist` narrow it.
+`build_feeds` turns the parsed flags into feeds; each source is one branch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from arbscope.cli import UsageError
+from arbscope.market.base import Feed
+from arbscope.market.replay import ReplayError, ReplayFeed
+from arbscope.storage.settings import Settings, SettingsError, apply_cli_overrides, load_settings
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (e.g. 10 or 2.5)") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number above 0")
+    return value
+
+
+def finite_float(text: str) -> float:
+    """argparse type: any finite number (negative allowed)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (e.g. 5 or -2.5)") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number")
+    return value
+
+
+def speed(text: str) -> float:
+    """argparse type: 0 (as fast as possible) or a positive factor of real time."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (e.g. 1, 10 or 0)") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be 0 (as fast as possible) or a positive factor of real time"
+        )
+    return value
+
+
+def name_list(what: str, example: str) -> Callable[[str], list[str]]:
+    """argparse type: a comma-separated list of names, at least one."""
+
+    def parse(text: str) -> list[str]:
+        names = [part.strip() for part in text.split(",") if part.strip()]
+        if not names:
+            raise argparse.ArgumentTypeError(f"give at least one {what}, e.g. {example}")
+        return list(dict.fromkeys(names))
+
+    return parse
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--sim | --replay FILE | --live VENUE,...` and the options that go with them."""
+    source = parser.add_argument_group("source of books (one of)")
+    choice = source.add_mutually_exclusive_group()
+    choice.add_argument("--sim", action="store_true", help="the simulated market (default)")
+    choice.add_argument("--replay", metavar="FILE", help="a recording made by `arbscope record`")
+    choice.add_argument(
+        "--live",
+        metavar="VENUE,...",
+        nargs="?",
+        const=[],
+        type=name_list("venue", "binance,kraken"),
+        help="public order books of these venues (default: live_venues in settings)",
+    )
+    options = parser.add_argument_group("source options")
+    options.add_argument(
+        "--speed",
+        type=speed,
+        metavar="X",
+        help="replay at X times real time; 0 replays as fast as possible",
+    )
+    options.add_argument(
+        "--symbols",
+        metavar="S,S",
+        type=name_list("symbol", "BTC/USDT,ETH/USDT"),
+        help="only these symbols (ccxt unified, e.g. BTC/USDT,ETH/USDT)",
+    )
+    options.add_argument("--seed", type=int, metavar="N", help="seed of the simulated market")
+    options.add_argument("--watchlist", metavar="NAME", help="only the symbols of this watchlist")
+
+
+def load_cli_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """settings.toml (defaults when it does not load, with the reason on stderr) plus flags."""
+    loaded = load_settings()
+    if loaded.message:
+        print(loaded.message, file=sys.stderr)
+    try:
+        return apply_cli_overrides(loaded.settings, overrides or {})
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def chosen_source(args: argparse.Namespace, settings: Settings) -> str:
+    if args.replay is not None:
+        return "replay"
+    if args.live is not None:
+        return "live"
+    if args.sim:
+        return "sim"
+    return settings.source
+
+
+def build_feeds(
+    args: argparse.Namespace, settings: Settings, default_speed: float | None = None
+) -> list[Feed]:
+    """The feeds the flags ask for; UsageError (exit 2) says what is wrong with them.
+
+    default_speed: replay speed when `--speed` is not given (None: as fast as possible).
+    """
+    source = chosen_source(args, settings)
+    if args.speed is not None and source != "replay":
+        raise UsageError("--speed applies to --replay FILE only")
+    if args.seed is not None and source != "sim":
+        raise UsageError("--seed applies to the simulated market (--sim) only")
+    symbols = _symbols(args)
+
+    if source == "sim":
+        from arbscope.market.sim import SimFeed
+
+        try:
+            return [SimFeed(seed=settings.seed, symbols=symbols)]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+    if source == "replay":
+        if args.replay is None:
+            raise UsageError(
+                "settings.toml says source = 'replay' but no file was given: "
+                "add --replay FILE, or --sim"
+            )
+        pace = args.speed if args.speed is not None else default_speed
+        try:
+            return [ReplayFeed(args.replay, speed=pace, settings=settings, symbols=symbols)]
+        except ReplayError as exc:
+            raise UsageError(f"cannot replay: {exc}") from None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+    if source == "live":
+        raise UsageError("live markets are not available yet; use --sim or --replay FILE")
+
+    raise UsageError(f"unknown source {source!r}; use --sim, --replay FILE or --live VENUE,...")
+
+
+def market_clock(feeds: Sequence[Feed]) -> Callable[[], float]:
+    """Time of the market: a replay's own clock, else the wall clock."""
+    for feed in feeds:
+        if isinstance(feed, ReplayFeed):
+            return feed.clock
+    return time.time
+
+
+def _symbols(args: argparse.Namespace) -> list[str] | None:
+    symbols: list[str] | None = args.symbols
+    if args.watchlist is not None:
+        if symbols is not None:
+            raise UsageError("give either --symbols or --watchlist, not both")
+        symbols = _watchlist_symbols(args.watchlist)
+    return symbols
+
+
+def _watchlist_symbols(name: str) -> list[str]:
+    from arbscope.storage.watchlists import WatchlistError, WatchlistStore
+
+    store = WatchlistStore()
+    if store.message:
+        print(store.message, file=sys.stderr)
+    try:
+        symbols = list(store.get(name).symbols)
+    except WatchlistError as exc:
+        raise UsageError(str(exc)) from None
+    if not symbols:
+        raise UsageError(
+            f"watchlist {name!r} has no symbols yet; add some with "
+            f"`arbscope watchlist add {name} BTC/USDT`"
+        )
+    return symbols
