@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +231,38 @@ def test_scan_and_record_import_neither_textual_nor_ccxt() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(done.stdout))
     assert not {m for m in loaded if m.split(".")[0] in ("textual", "ccxt")}
+
+
+def test_plain_arbscope_runs_the_monitor_when_registered_else_scan(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from arbscope import cli
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("monitor", "scan", "record"))
+    assert cli.with_default_command([]) == ["monitor"]
+    assert cli.with_default_command(["--sim"]) == ["monitor", "--sim"]
+    assert cli.with_default_command(["--help"]) == ["--help"]
+    assert cli.with_default_command(["scan", "--sim"]) == ["scan", "--sim"]
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("scan", "record"))
+    assert run(["--sim", "--symbols", "BTC/USDT", "--duration", "0.3", "--json"]) == 0
+    assert "scan summary:" in capsys.readouterr().err
+
+
+def test_ctrl_c_ends_a_scan_cleanly_with_the_summary(tmp_path: Path) -> None:
+    env = {**os.environ, "ARBSCOPE_CONFIG_DIR": str(tmp_path / "c")}
+    argv = [sys.executable, "-m", "arbscope", "scan", "--sim", "--json", "--min-bps", "-100000"]
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as scan:
+        watchdog = threading.Timer(30.0, scan.kill)  # bounded even if the scan hangs
+        watchdog.start()
+        try:
+            assert scan.stdout is not None
+            first = scan.stdout.readline()  # the scan is running once it prints
+            assert json.loads(first)["kind"]
+            scan.send_signal(signal.SIGINT)
+            _, err = scan.communicate(timeout=20)
+        finally:
+            watchdog.cancel()
+    assert scan.returncode == 0, err
+    assert "scan summary:" in err and "Traceback" not in err

@@ -64,7 +64,8 @@ def build_parser() -> tuple[ArgumentParser, dict[str, ArgumentParser]]:
     return parser, commands
 
 
-def _with_default_command(argv: Sequence[str]) -> list[str]:
+def with_default_command(argv: Sequence[str]) -> list[str]:
+    """`argv` with the default command in front when it starts with no command."""
     args = list(argv)
     if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help", "--version")):
         return [default_command(), *args]
@@ -86,7 +87,7 @@ def run(argv: Sequence[str]) -> int:
     """Parse `argv` (without the program name), run the command, return the exit status."""
     parser, commands = build_parser()
     try:
-        args, extras = parser.parse_known_args(_with_default_command(argv))
+        args, extras = parser.parse_known_args(with_default_command(argv))
         command = commands[args.command]
         if extras:
             _unknown_arguments(command, extras)
