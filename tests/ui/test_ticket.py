@@ -13,16 +13,22 @@ import csv
 from pathlib import Path
 
 import pytest
+from textual.app import ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from arbscope.engine.risk import Check
 from arbscope.storage import paths
+from arbscope.trading.balances import Balances
+from arbscope.trading.broker import PaperBroker
 from arbscope.trading.execution import ExecutionStatus
+from arbscope.trading.tradelog import TradeLog
 from arbscope.ui.screens.ticket import TradeTicketScreen
 from arbscope.ui.widgets.risk_checklist import RiskChecklistPane
 from arbscope.ui.widgets.trade_log import TradeLogPane
-from tests.ui.trading_host_app import TradingHostApp
+from tests.trading.helpers import ENOUGH, ScriptedSleep, spatial_markets
+from tests.trading.test_positions import entry_books, signal
+from tests.ui.trading_host_app import ThemedApp, TradingHostApp
 
 SIZE = (110, 42)
 APP_FILE = Path(__file__).parent / "trading_host_app.py"
@@ -175,3 +181,52 @@ def test_snapshot_of_the_checklist_and_trade_log_panes(snap_compare: object) -> 
     assert snap_compare(  # type: ignore[operator]
         TradingHostApp(), terminal_size=SIZE, run_before=trade_twice
     )
+
+
+class LogPaneApp(ThemedApp):
+    """Only the trade log pane, over a log that already holds an open statistical position."""
+
+    def __init__(self, log: TradeLog) -> None:
+        super().__init__()
+        self.trade_log = log
+        self.close_requests: list[int] = []
+        self.exports: list[tuple[Path, int]] = []
+
+    def compose(self) -> ComposeResult:
+        yield TradeLogPane(self.trade_log, export_path=lambda: paths.data_dir() / "out.csv")
+
+    def on_trade_log_pane_close_position_requested(
+        self, message: TradeLogPane.ClosePositionRequested
+    ) -> None:
+        self.close_requests.append(message.position_id)
+
+    def on_trade_log_pane_exported(self, message: TradeLogPane.Exported) -> None:
+        self.exports.append((message.path, message.rows))
+
+
+async def test_log_pane_asks_to_close_an_open_position_and_exports() -> None:
+    with TradeLog() as log:
+        broker = PaperBroker(
+            entry_books(), spatial_markets(), Balances(ENOUGH), log=log, sleep=ScriptedSleep()
+        )
+        opened = await broker.execute(signal())
+        app = LogPaneApp(log)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(TradeLogPane)
+            pane.query_one(DataTable).focus()
+            await pilot.press("c")
+            await pilot.pause()
+            assert app.close_requests == [opened.position_id]
+            assert "position 1 open" in str(pane.query_one("#summary", Static).render())
+            await pilot.press("e")
+            await pilot.pause()
+            assert app.exports == [(paths.data_dir() / "out.csv", 2)]
+
+            # Once closed, `c` has nothing to ask for.
+            await broker.close_position(opened.position_id or 0)
+            pane.reload()
+            await pilot.pause()
+            pane.query_one(DataTable).move_cursor(row=1)  # the opening trade, now closed
+            await pilot.press("c")
+            await pilot.pause()
+            assert app.close_requests == [opened.position_id]

@@ -69,7 +69,23 @@ async def _no_latency(seconds: float) -> None:
     return None
 
 
-class TradingHostApp(App[None]):
+class ThemedApp(App[None]):
+    """An app with arbscope's themes installed, so panes can use $pass, $warn, $fail ..."""
+
+    def __init__(self) -> None:
+        self.loaded_themes = load_themes([builtin_themes_dir()])
+        super().__init__()
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return default_variables(self.loaded_themes)
+
+    def on_mount(self) -> None:
+        for theme in self.loaded_themes.themes.values():
+            self.register_theme(theme.to_textual())
+        self.theme = "arbscope-dark"
+
+
+class TradingHostApp(ThemedApp):
     """Checklist and trade log panes; `x` opens the ticket; confirmed sizes are executed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -78,7 +94,6 @@ class TradingHostApp(App[None]):
     ]
 
     def __init__(self, open_ticket: bool = False, size: float = 0.5) -> None:
-        self.loaded_themes = load_themes([builtin_themes_dir()])
         super().__init__()
         self.open_on_mount = open_ticket
         self.trade_size = size
@@ -89,17 +104,12 @@ class TradingHostApp(App[None]):
         self.trade_log: TradeLog  # opened on mount: nothing touches files before the app runs
         self.broker: PaperBroker | None = None
 
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return default_variables(self.loaded_themes)
-
     def compose(self) -> ComposeResult:
         with Vertical():
             yield RiskChecklistPane(id="risk")
 
     def on_mount(self) -> None:
-        for theme in self.loaded_themes.themes.values():
-            self.register_theme(theme.to_textual())
-        self.theme = "arbscope-dark"
+        super().on_mount()
         self.trade_log = TradeLog()
         self.broker = PaperBroker(
             self.books.get,

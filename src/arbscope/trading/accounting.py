@@ -83,12 +83,14 @@ def status_of(done: tuple[LegExecution, ...]) -> ExecutionStatus:
 
 
 def exposures_of(
-    done: tuple[LegExecution, ...], profit_currency: str, marks: Marks
+    done: tuple[LegExecution, ...], profit_currency: str, marks: Marks, always: bool = False
 ) -> tuple[Exposure, ...]:
     """Left-over inventory when a leg fell short: the net flow of each currency over all
     venues, placed on the venue where most of it sits. None when every leg filled
-    (rounding dust of a complete route is not counted, as in the engine)."""
-    if all(leg.status is LegStatus.FILLED for leg in done):
+    (rounding dust of a complete route is not counted, as in the engine), unless
+    `always`: a cross route on a static rate has no leg converting back, so what its
+    sale brought stays held whatever happens."""
+    if not always and all(leg.status is LegStatus.FILLED for leg in done):
         return ()
     flows = net_flows(done)
     totals: dict[str, float] = {}

@@ -296,7 +296,8 @@ class PaperBroker:
             [b for leg in legs if (b := self._books((leg.venue, leg.symbol))) is not None],
             self.config.fx_static_rates,
         )
-        exposures = exposures_of(done, currency, marks)
+        static_fx = opportunity is not None and opportunity.detail.get("fx_source") == "static"
+        exposures = exposures_of(done, currency, marks, always=static_fx)
         realized = currency_flow(done, currency) + sum(e.value or 0.0 for e in exposures)
         if action is TradeAction.OPEN:
             realized = 0.0
