@@ -266,3 +266,18 @@ def test_ctrl_c_ends_a_scan_cleanly_with_the_summary(tmp_path: Path) -> None:
             watchdog.cancel()
     assert scan.returncode == 0, err
     assert "scan summary:" in err and "Traceback" not in err
+
+
+def test_watchlist_narrows_the_source_to_its_symbols(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from arbscope.storage.watchlists import WatchlistStore
+
+    WatchlistStore().create("majors", ["ETH/USDT", "SOL/USDT"])
+    out = tmp_path / "majors.jsonl"
+    argv = ["record", "--sim", "--watchlist", "majors", "--duration", "0.3", "--out", str(out)]
+    assert run(argv) == 0
+    assert {m.symbol for m in ReplayFeed(out).markets()} == {"ETH/USDT", "SOL/USDT"}
+    assert run(["scan", "--sim", "--watchlist", "minors", "--duration", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "no watchlist named 'minors'; existing watchlists: majors" in err
