@@ -26,6 +26,7 @@ from arbscope.trading.balances import Balances
 from arbscope.trading.broker import PaperBroker
 from arbscope.trading.execution import Execution
 from arbscope.trading.quote import TicketQuote, build_quote
+from arbscope.trading.resize import resize
 from arbscope.trading.tradelog import TradeLog
 from arbscope.ui.screens.ticket import TradeTicketScreen
 from arbscope.ui.themes import builtin_themes_dir, default_variables, load_themes
@@ -131,7 +132,14 @@ class TradingHostApp(ThemedApp):
         assert self.broker is not None
         buy = self.broker.visible_book(self.books[BUY])
         sell = self.broker.visible_book(self.books[SELL])
-        opp = evaluate_spatial(buy, sell, self.markets[BUY], self.markets[SELL], size, NOW)
+        # The route as the monitor's calculator would list it, then resized on the books as
+        # the next order sees them (own fills taken out).
+        selected = evaluate_spatial(
+            self.books[BUY], self.books[SELL], self.markets[BUY], self.markets[SELL], 0.5, NOW
+        )
+        assert selected is not None
+        visible = {BUY: buy, SELL: sell}
+        opp = resize(selected, size, visible.get, self.markets.get, NOW)
         context = RiskContext(
             now=NOW,
             books={BUY: buy, SELL: sell},
