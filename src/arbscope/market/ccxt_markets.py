@@ -7,8 +7,8 @@ without a network and without importing ccxt.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict

@@ -47,7 +47,7 @@ def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
 
 
 def parse_venue_list(text: str) -> list[str]:
-    """`"binance, Kraken"` -> `["binance", "kraken"]`: trimmed, lower case, first occurrence kept."""
+    """`"binance, Kraken"` -> `["binance", "kraken"]`: trimmed, lower case, no repeats."""
     names: list[str] = []
     for part in text.split(","):
         name = part.strip().lower()
@@ -143,7 +143,8 @@ def check_symbols(
     for symbol in symbols:
         if listed and symbol not in everywhere:
             where = ", ".join(listed)
-            problems.append(f"unknown symbol '{symbol}' on {where}{_did_you_mean(symbol, everywhere)}")
+            hint = _did_you_mean(symbol, everywhere)
+            problems.append(f"unknown symbol '{symbol}' on {where}{hint}")
     chosen = {venue: [s for s in symbols if s in names] for venue, names in listed.items()}
     for venue, names in chosen.items():
         if not names and not problems:

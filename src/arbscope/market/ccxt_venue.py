@@ -1,0 +1,350 @@
+"""One live venue through ccxt: markets, websocket or REST books, reconnects.
+
+`VenueFeed` owns everything about one venue: the ccxt exchange built from
+the user's options, its markets, the transport in use and the retry state.
+Every failure (network, timeout, rate limit, maintenance, a sequence or
+checksum break, a silent connection, a book the service keeps refusing) ends
+the current session; the venue is reported down with the error and the time
+of the next try, waits an exponential back-off with jitter, and starts again
+with a new exchange instance, so every reconnect begins with a fresh snapshot.
+Nothing here raises out of `run` except cancellation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from arbscope.market.base import BookSink
+from arbscope.market.ccxt_checksum import KrakenChecksums, checksum_for
+from arbscope.market.ccxt_markets import CurrencyInfo, currencies_from_ccxt, market_from_ccxt
+from arbscope.market.ccxt_retry import Backoff
+from arbscope.models import Market, VenueState, split_symbol
+from arbscope.storage.settings import VenueSettings
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class LiveTuning(BaseModel):
+    """Timing of live feeds; the defaults suit real venues, tests shorten them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    backoff_initial_s: float = Field(default=1.0, gt=0)
+    """First wait after a failure; doubles with each failure in a row."""
+    backoff_max_s: float = Field(default=60.0, gt=0)
+    """Longest wait between tries."""
+    backoff_jitter: float = Field(default=0.2, ge=0, lt=1)
+    """Each wait is spread by up to this fraction either way."""
+    silence_timeout_s: float = Field(default=60.0, gt=0)
+    """A websocket venue with no book for this long is reconnected (quiet books on
+    busy venues still update well within a minute)."""
+    ws_failures_before_rest: int = Field(default=3, ge=1)
+    """`auto` transport: websocket failures in a row before falling back to REST polling."""
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    """REST polling: least time between two polls of the same symbol."""
+    rejects_before_resync: int = Field(default=3, ge=1)
+    """Books of one symbol refused in a row (crossed, NaN ...) before resynchronising."""
+    close_timeout_s: float = Field(default=12.0, gt=0)
+    """How long a shutdown waits for old connections to close."""
+    depth: int | None = Field(default=None, gt=0)
+    """Levels per side to ask for and publish; None keeps the venue's ccxt default."""
+
+
+class BookRejected(Exception):
+    """The service refused several books of a symbol in a row: the local book is broken."""
+
+
+class Silence(Exception):
+    """No book arrived for longer than the silence timeout."""
+
+
+class EmptyBook(Exception):
+    """A book with no level on either side: ccxt's reading of an error page, not a market."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the status bar: the ccxt error class and its message, trimmed."""
+    text = " ".join(str(exc).split()) or "no details"
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{type(exc).__name__}: {text}"
+
+
+def spot_only(exchange: Any) -> None:
+    """Ask ccxt for spot markets only (fewer requests, no perpetuals named like spot pairs)."""
+    options = exchange.options
+    current = options.get("fetchMarkets")
+    if isinstance(current, dict) and "spot" in (current.get("types") or ()):
+        options["fetchMarkets"] = {**current, "types": ["spot"]}
+    elif isinstance(current, list) and "spot" in current:
+        options["fetchMarkets"] = ["spot"]
+
+
+class VenueFeed:
+    """Books of one venue's symbols into a BookSink, for as long as it runs."""
+
+    def __init__(
+        self,
+        venue: str,
+        symbols: Sequence[str],
+        settings: VenueSettings,
+        tuning: LiveTuning,
+        *,
+        has_websocket: bool,
+        clock: Callable[[], float] = time.time,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.venue = venue
+        self.requested: tuple[str, ...] = tuple(symbols)
+        self.symbols: tuple[str, ...] = tuple(symbols)
+        """What is watched: the requested symbols the venue lists (once markets are known)."""
+        self.settings = settings
+        self.tuning = tuning
+        self.has_websocket = has_websocket
+        self.transport = "websocket" if settings.transport == "auto" and has_websocket else (
+            "rest" if settings.transport == "auto" else settings.transport
+        )
+        """What is in use now: "websocket" or "rest"."""
+        self.fell_back = False
+        """True once `auto` gave up on the websocket for this run."""
+        self._clock = clock
+        self._sleep = sleep
+        self._backoff = Backoff(
+            tuning.backoff_initial_s, tuning.backoff_max_s, tuning.backoff_jitter, rng
+        )
+        self._ws_failures = 0
+        self._source: Any = None
+        """An exchange whose markets are loaded; new instances copy its markets."""
+        self._markets: dict[str, Market] = {}
+        self._currencies: dict[str, CurrencyInfo] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+        # Per session: set on each book, read by the silence watchdog.
+        self._live = False
+        self._last_book_at = 0.0
+        self._rejects: dict[str, int] = {}
+        self._checksums: KrakenChecksums | None = None
+        self.books_published = 0
+
+    # --- markets ---------------------------------------------------------------------------
+
+    def new_exchange(self) -> Any:
+        """A ccxt exchange built from the user's options, as given (pro class for websockets)."""
+        if self.has_websocket and self.settings.transport != "rest":
+            import ccxt.pro as family
+        else:
+            import ccxt.async_support as family
+        config: dict[str, Any] = {"enableRateLimit": True, **self.settings.ccxt_options}
+        exchange = getattr(family, self.venue)(config)
+        if "fetchMarkets" not in (self.settings.ccxt_options.get("options") or {}):
+            spot_only(exchange)
+        return exchange
+
+    @property
+    def markets_loaded(self) -> bool:
+        return self._source is not None
+
+    def listed_symbols(self) -> frozenset[str]:
+        """Every symbol the venue lists (empty before markets are loaded)."""
+        return frozenset(self._source.symbols or ()) if self._source is not None else frozenset()
+
+    async def load_markets(self) -> None:
+        """Load the venue's markets with a throwaway instance (safe in any event loop)."""
+        exchange = self.new_exchange()
+        try:
+            await exchange.load_markets()
+        finally:
+            await self._close_now(exchange)
+        self._source = exchange
+        self._build_rules()
+
+    def select(self, symbols: Sequence[str]) -> None:
+        """Watch these symbols (already checked against the venue's list)."""
+        self.symbols = tuple(symbols)
+        self._build_rules()
+
+    def _build_rules(self) -> None:
+        exchange = self._source
+        if exchange is None:
+            return
+        listed = exchange.markets or {}
+        fees = (exchange.fees or {}).get("trading") or {}
+        markets: dict[str, Market] = {}
+        for symbol in self.symbols:
+            if symbol in listed:
+                market = market_from_ccxt(
+                    self.venue, listed[symbol], exchange.precisionMode, fees, self.settings
+                )
+                if market is not None:
+                    markets[symbol] = market
+        self._markets = markets
+        codes = {code for symbol in markets for code in split_symbol(symbol)}
+        self._currencies = currencies_from_ccxt(self.venue, exchange.currencies, sorted(codes))
+
+    def markets(self) -> list[Market]:
+        return list(self._markets.values())
+
+    def currencies(self) -> dict[str, CurrencyInfo]:
+        return dict(self._currencies)
+
+    # --- running ---------------------------------------------------------------------------
+
+    async def run(self, sink: BookSink) -> None:
+        """Publish books until cancelled; every failure is reported and retried."""
+        try:
+            while True:
+                sink.set_state(self.venue, VenueState.CONNECTING)
+                try:
+                    if self._source is None:
+                        await self.load_markets()
+                        self._drop_unlisted(sink)
+                    if self.transport == "websocket":
+                        await self._websocket_session(sink)
+                    else:
+                        await self._rest_session(sink)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # every venue failure is retried, never raised
+                    await self._after_failure(sink, exc)
+        finally:
+            await self.aclose()
+
+    def _drop_unlisted(self, sink: BookSink) -> None:
+        listed = self.listed_symbols()
+        missing = [s for s in self.symbols if s not in listed]
+        if missing:
+            # Markets were unknown at start (venue unreachable), so this is the first check.
+            sink.report_error(self.venue, f"not listed here, not watched: {', '.join(missing)}")
+        self.select([s for s in self.symbols if s in listed])
+
+    async def _after_failure(self, sink: BookSink, exc: Exception) -> None:
+        delay = self._backoff.next_delay()
+        message = describe_error(exc)
+        if self.transport == "websocket":
+            self._ws_failures += 1
+            if self.settings.transport == "auto" and (
+                self._ws_failures >= self.tuning.ws_failures_before_rest
+            ):
+                self.transport = "rest"
+                self.fell_back = True
+                message = (
+                    f"websocket failed {self._ws_failures} times in a row, falling back to REST "
+                    f"polling (last error {message})"
+                )
+        sink.set_state(self.venue, VenueState.DOWN)
+        sink.report_error(self.venue, message, self._clock() + delay)
+        await self._sleep(delay)
+
+    def _session_started(self) -> None:
+        self._live = False
+        self._last_book_at = self._clock()
+        self._rejects = {}
+
+    def _publish(self, sink: BookSink, symbol: str, book: Mapping[str, Any]) -> None:
+        """Hand one book ccxt maintains to the sink (the hot path of a live feed)."""
+        if self._checksums is not None:
+            problem = self._checksums.problem(symbol, book)
+            if problem is not None:
+                raise BookRejected(problem)
+        depth = self.tuning.depth
+        # Slices copy: ccxt keeps mutating its own lists after we return.
+        bids = book["bids"][:depth]
+        asks = book["asks"][:depth]
+        if not bids and not asks:
+            # ccxt parses an HTML error page or broken JSON as an empty book.
+            raise EmptyBook(f"{symbol}: the venue sent a book with no levels (an error page?)")
+        now = self._clock()
+        self._last_book_at = now
+        if sink.submit(self.venue, symbol, now, bids, asks):
+            self.books_published += 1
+            if self._rejects.get(symbol):
+                self._rejects[symbol] = 0
+            if not self._live:
+                self._live = True
+                self._ws_failures = 0
+                self._backoff.reset()
+                sink.set_state(self.venue, VenueState.LIVE)
+            return
+        rejects = self._rejects.get(symbol, 0) + 1
+        self._rejects[symbol] = rejects
+        if rejects >= self.tuning.rejects_before_resync:
+            raise BookRejected(f"{symbol}: {rejects} books in a row refused; resynchronising")
+
+    async def _websocket_session(self, sink: BookSink) -> None:
+        exchange = self.new_exchange()
+        exchange.set_markets_from_exchange(self._source)
+        self._checksums = checksum_for(self.venue, exchange.markets)
+        if self._checksums is not None:
+            self._checksums.install(exchange)
+        self._session_started()
+        tasks = [asyncio.create_task(self._watch(exchange, s, sink)) for s in self.symbols]
+        tasks.append(asyncio.create_task(self._watchdog()))
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                error = task.exception()
+                if error is not None:
+                    raise error
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._checksums = None
+            self._close_later(exchange)
+
+    async def _watch(self, exchange: Any, symbol: str, sink: BookSink) -> None:
+        # One task per symbol: each awaits its own future, so no symbol's update is
+        # lost while another's is being handled (a multi-symbol race drops them).
+        depth = self.tuning.depth
+        while True:
+            book = await exchange.watch_order_book(symbol, depth)
+            self._publish(sink, symbol, book)
+
+    async def _watchdog(self) -> None:
+        timeout = self.tuning.silence_timeout_s
+        while True:
+            # Real time on purpose: the injected sleep paces retries, not this check.
+            await asyncio.sleep(min(timeout / 4, 1.0))
+            silent = self._clock() - self._last_book_at
+            if silent > timeout:
+                raise Silence(f"no book for {silent:.1f} s (limit {timeout:g} s); reconnecting")
+
+    async def _rest_session(self, sink: BookSink) -> None:
+        exchange = self.new_exchange()
+        exchange.set_markets_from_exchange(self._source)
+        self._session_started()
+        # ccxt's rateLimit is the least time between two requests; never poll faster.
+        period = max(self.tuning.poll_interval_s, len(self.symbols) * exchange.rateLimit / 1000)
+        try:
+            while True:
+                started = self._clock()
+                for symbol in self.symbols:
+                    book = await exchange.fetch_order_book(symbol, self.tuning.depth)
+                    self._publish(sink, symbol, book)
+                await asyncio.sleep(max(0.0, period - (self._clock() - started)))
+        finally:
+            self._close_later(exchange)
+
+    # --- closing ---------------------------------------------------------------------------
+
+    async def _close_now(self, exchange: Any) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(exchange.close(), self.tuning.close_timeout_s)
+
+    def _close_later(self, exchange: Any) -> None:
+        # A dead server can hold a websocket close for seconds: never make a reconnect wait.
+        task = asyncio.create_task(self._close_now(exchange))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def aclose(self) -> None:
+        """Wait (bounded) for connections being closed."""
+        if self._closing:
+            await asyncio.wait(set(self._closing), timeout=self.tuning.close_timeout_s)
