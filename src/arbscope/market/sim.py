@@ -42,7 +42,7 @@ from arbscope.market.sim_world import Dislocation, FairPrices, SimEvent, total_o
 from arbscope.models import Market, OrderBook, VenueState
 
 EVENT_KINDS = ("venue_lag", "cross_lag", "fx_lag", "sweep")
-_EVENT_GAP_S = (0.8, 2.2)
+_EVENT_GAP_S = (1.0, 2.5)
 """Seconds between two dislocations (uniform): a shuffled bag of four kinds
 then brings each kind round at least every ~15 s."""
 _MIN_BPS, _MAX_BPS = 6.0, 80.0
@@ -226,7 +226,7 @@ class SimMarket:
         kind = self._bag.pop()
         rng = self._rng
         size = self._magnitude()
-        hold = 1.5 + 3.5 * rng.random()
+        hold = 1.0 + 2.5 * rng.random()
         if kind == "venue_lag":
             candidates = [b for b in self._books if b.base in CRYPTO]
             if not candidates:
@@ -235,7 +235,7 @@ class SimMarket:
             asset = lagging.base
             self._fair.jump(asset, size)
             offsets = self._asset_offsets.setdefault((lagging.venue, asset), [])
-            offsets.append(Dislocation(-size, ts + hold, tau_s=0.7))
+            offsets.append(Dislocation(-size, ts + hold, tau_s=0.5))
             self._log(ts, kind, lagging.venue, asset, -size, hold)
         elif kind == "cross_lag":
             candidates = [b for b in self._books if b.spec.is_cross]
@@ -247,14 +247,14 @@ class SimMarket:
             # The pair should have moved by +size (base moved) or -size (quote
             # moved); lagging leaves it where it was.
             offset = -size if mover == book.base else size
-            book.dislocations.append(Dislocation(offset, ts + hold, tau_s=0.7))
+            book.dislocations.append(Dislocation(offset, ts + hold, tau_s=0.5))
             self._log(ts, kind, book.venue, book.symbol, offset, hold)
         elif kind == "fx_lag":
             candidates = [b for b in self._books if b.spec.is_fx]
             if not candidates:
                 return
             book = rng.choice(candidates)
-            book.dislocations.append(Dislocation(size, ts + hold, tau_s=0.7))
+            book.dislocations.append(Dislocation(size, ts + hold, tau_s=0.5))
             self._log(ts, kind, book.venue, book.symbol, size, hold)
         else:  # sweep
             candidates = [b for b in self._books if not b.spec.is_fx]

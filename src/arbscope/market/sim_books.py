@@ -19,7 +19,7 @@ from arbscope.models import Level
 MIN_LEVELS = 20
 MAX_LEVELS = 30
 _REDRAWN_SIZES = 3
-"""Sizes re-drawn per side per update."""
+"""Sizes re-drawn per side per update (the first level in about half the updates)."""
 _REGAP_CHANCE = 0.05
 """Chance per update that a side's level spacing is re-drawn."""
 _SWEPT_LEVELS = 6
@@ -59,7 +59,7 @@ class SimBook:
         self.interval_s = 1.0 / hz
         self.next_ts = start_ts
         # A persistent basis well inside the spread: venues never agree to the tick.
-        self.basis = (rng.random() - 0.5) * 1e-4
+        self.basis = (rng.random() - 0.5) * 0.6e-4
         self.noise = rng.gauss(0.0, 1.0) * venue.noise_bps * 1e-4
         self.noise_sigma = venue.noise_bps * 1e-4
         self.noise_ts = start_ts
@@ -79,8 +79,8 @@ class SimBook:
         # Size in base currency of the fullest level (mid is quote per base).
         peak_size = depth_usd / (mid * quote_usd)
         levels = rng.randint(MIN_LEVELS, MAX_LEVELS)
-        ramp = 1.5 + 1.5 * rng.random()
-        decay = 5.0 + 4.0 * rng.random()
+        ramp = 0.7 + 0.8 * rng.random()
+        decay = 4.0 + 3.0 * rng.random()
         # Size grows over the first levels (little sits at the touch), then thins.
         shape = [(1.0 + i / ramp) * math.exp(-i / decay) for i in range(levels)]
         top = max(shape)
@@ -111,10 +111,13 @@ class SimBook:
     def reshape(self, rng: random.Random) -> None:
         """Re-draw a few sizes (and now and then the spacing), as a real book changes."""
         levels = len(self.shape_sizes)
+        draw = rng.random
         for sizes in (self.bids_sizes, self.asks_sizes):
             for _ in range(_REDRAWN_SIZES):
-                level = rng.randrange(levels)
-                sizes[level] = self._jittered(level, rng.random())
+                # Squared: the levels near the touch change most often, as in a real book.
+                r = draw()
+                level = int(r * r * levels)
+                sizes[level] = self._jittered(level, draw())
         if rng.random() < _REGAP_CHANCE:
             self.bids_offsets = self._draw_offsets(levels, rng)
         if rng.random() < _REGAP_CHANCE:

@@ -89,17 +89,17 @@ class MarketSpec:
 # (Lags, noise, spreads, depths and update rates are the sim's own, chosen so the
 # big USDT venues are tight and fast and the fiat venues a little wider and slower.)
 VENUES: tuple[VenueSpec, ...] = (
-    VenueSpec("binance", 0.0010, 0.0010, lag_s=0.05, noise_bps=0.6, spread_bps=0.4,
+    VenueSpec("binance", 0.0010, 0.0010, lag_s=0.05, noise_bps=0.2, spread_bps=0.4,
               depth_usd=60_000.0, hz=(10.0, 20.0)),
-    VenueSpec("okx", 0.0010, 0.0008, lag_s=0.08, noise_bps=0.7, spread_bps=0.5,
+    VenueSpec("okx", 0.0010, 0.0008, lag_s=0.08, noise_bps=0.25, spread_bps=0.5,
               depth_usd=45_000.0, hz=(8.0, 15.0)),
-    VenueSpec("bybit", 0.0010, 0.0010, lag_s=0.10, noise_bps=0.8, spread_bps=0.6,
+    VenueSpec("bybit", 0.0010, 0.0010, lag_s=0.10, noise_bps=0.3, spread_bps=0.6,
               depth_usd=35_000.0, hz=(8.0, 15.0)),
-    VenueSpec("kraken", 0.0040, 0.0025, lag_s=0.20, noise_bps=1.0, spread_bps=1.2,
+    VenueSpec("kraken", 0.0040, 0.0025, lag_s=0.20, noise_bps=0.4, spread_bps=1.2,
               depth_usd=20_000.0, hz=(4.0, 10.0)),
-    VenueSpec("coinbase", 0.0120, 0.0060, lag_s=0.12, noise_bps=0.8, spread_bps=0.8,
+    VenueSpec("coinbase", 0.0120, 0.0060, lag_s=0.12, noise_bps=0.3, spread_bps=0.8,
               depth_usd=30_000.0, hz=(5.0, 12.0)),
-    VenueSpec("bitstamp", 0.0040, 0.0030, lag_s=0.30, noise_bps=1.2, spread_bps=2.0,
+    VenueSpec("bitstamp", 0.0040, 0.0030, lag_s=0.30, noise_bps=0.5, spread_bps=2.0,
               depth_usd=10_000.0, hz=(2.0, 6.0)),
 )
 
