@@ -156,7 +156,19 @@ def build_feeds(
             raise UsageError(str(exc)) from None
 
     if source == "live":
-        raise UsageError("live markets are not available yet; use --sim or --replay FILE")
+        # Imported here: ccxt loads only when live markets are asked for.
+        from arbscope.market.ccxt_feed import DEFAULT_LIVE_SYMBOLS, CcxtFeed, LiveSetupError
+
+        venues = [name.lower() for name in (args.live or settings.live_venues)]
+        try:
+            feed = CcxtFeed(venues, symbols or DEFAULT_LIVE_SYMBOLS, settings.venues)
+            # Loads each venue's markets to check the symbols ("did you mean").
+            unreachable = feed.prepare_blocking()
+        except LiveSetupError as exc:
+            raise UsageError(str(exc)) from None
+        for venue, error in unreachable.items():
+            print(f"{venue} unreachable now ({error}); retried while running", file=sys.stderr)
+        return [feed]
 
     raise UsageError(f"unknown source {source!r}; use --sim, --replay FILE or --live VENUE,...")
 

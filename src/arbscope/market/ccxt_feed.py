@@ -33,7 +33,10 @@ from arbscope.market.venues import (
 from arbscope.models import BookKey, Market
 from arbscope.storage.settings import VenueSettings
 
-__all__ = ["CcxtFeed", "LiveSetupError", "LiveTuning"]
+__all__ = ["DEFAULT_LIVE_SYMBOLS", "CcxtFeed", "LiveSetupError", "LiveTuning"]
+
+DEFAULT_LIVE_SYMBOLS = ("BTC/USDT", "ETH/USDT", "ETH/BTC")
+"""Watched when no --symbols or --watchlist is given: listed by nearly every spot venue."""
 
 
 class CcxtFeed:
