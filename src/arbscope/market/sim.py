@@ -43,8 +43,8 @@ from arbscope.models import Market, OrderBook, VenueState
 
 EVENT_KINDS = ("venue_lag", "cross_lag", "fx_lag", "sweep")
 _EVENT_GAP_S = (1.0, 2.5)
-"""Seconds between two dislocations (uniform): a shuffled bag of four kinds
-then brings each kind round at least every ~15 s."""
+"""Seconds between two dislocations (uniform). Kinds are drawn from a shuffled
+bag of all four, so a kind waits at most 7 draws: 17.5 s."""
 _MIN_BPS, _MAX_BPS = 6.0, 80.0
 """Dislocation sizes, drawn log-uniform: the median (~22 bps) is about the
 round-trip fee of the cheap venues, so roughly half open a profitable route
@@ -65,8 +65,9 @@ class SimMarket:
         *,
         rate_scale: float = 1.0,
     ) -> None:
-        """`symbols` limits the market to those symbols (None: all); `rate_scale`
-        multiplies every book's update rate (benchmarks push the sim with it)."""
+        """`symbols` limits the market to those symbols (None: all; case does not
+        matter; a ValueError names the known ones). `rate_scale` multiplies every
+        book's update rate (benchmarks push the sim with it)."""
         if not rate_scale > 0:
             raise ValueError(f"rate_scale {rate_scale!r} must be a positive number (1.0 is normal)")
         wanted = _checked_symbols(symbols)
