@@ -115,9 +115,10 @@ class ArbscopeApp(App[None]):
         start_scanner: bool = True,
         theme_folders: Iterable[Path] | None = None,
     ) -> None:
-        """`clock`: what "now" is for ages and the status clock (default: each snapshot's
-        own time). `refresh_timer=False` turns the refresh timer off and
-        `start_scanner=False` leaves the scanner to the caller (deterministic tests)."""
+        """`clock`: the market's time for the status bar's clock and venue ages (default:
+        each snapshot's own time, which stops when the scanner does).
+        `refresh_timer=False` turns the refresh timer off and `start_scanner=False`
+        leaves the scanner to the caller (deterministic tests)."""
         folders = [builtin_themes_dir()] if theme_folders is None else list(theme_folders)
         if theme_folders is None:
             folders.append(user_themes_dir())
@@ -134,7 +135,9 @@ class ArbscopeApp(App[None]):
         self.trade_notional = scanner.config.trade_notional
         self.history = RouteHistory()
         self.selected: Opportunity | None = None
-        """The selected route as last seen in a snapshot (it may have closed since)."""
+        """The route books, heatmap and history show, as last seen (it may have closed since)."""
+        self.pinned = False
+        """The user chose `selected` with Enter; until then the panes follow the cursor."""
         self.frames = 0
         """How many times the panes were refreshed (benchmarks and tests read it)."""
         self._shown: MarketSnapshot | None = None
@@ -212,17 +215,16 @@ class ArbscopeApp(App[None]):
         table = self.query_one(OpportunitiesTable)
         with self.batch_update():
             table.show(snapshot)
-            if self.selected is None and table.row_count:
-                first = table.highlighted
-                if first is not None:
-                    self._select(first)
+            if not self.pinned:
+                self.selected = table.highlighted
             self._show_status(snapshot)
             self._show_selection(snapshot)
         self.frames += 1
 
     @property
-    def now(self) -> float:
-        return self.clock() if self.clock is not None else self._snapshot.ts
+    def shown_snapshot(self) -> MarketSnapshot | None:
+        """The snapshot on screen (older than the scanner's while paused)."""
+        return self._shown
 
     @property
     def _snapshot(self) -> MarketSnapshot:
@@ -230,7 +232,8 @@ class ArbscopeApp(App[None]):
 
     def _show_status(self, snapshot: MarketSnapshot) -> None:
         line = StatusLine(paused=self.paused, trade_notional=self.trade_notional,
-                          reference_currency=self.scanner.config.reference_currency)
+                          reference_currency=self.scanner.config.reference_currency,
+                          now=self.clock() if self.clock is not None else None)
         self.query_one(StatusBar).show(snapshot, line)
 
     def _show_selection(self, snapshot: MarketSnapshot) -> None:
@@ -260,18 +263,27 @@ class ArbscopeApp(App[None]):
             Bands(entry=config.stat_entry_z, exit=config.stat_exit_z),
         )
 
-    def _select(self, opportunity: Opportunity) -> None:
-        self.selected = opportunity
-        self.query_one(OpportunitiesTable).selected_route = opportunity.route_id
-
     # -- intents from the panes ---------------------------------------------------------
 
     def on_opportunities_table_opportunity_selected(
         self, event: OpportunitiesTable.OpportunitySelected
     ) -> None:
-        self._select(event.opportunity)
+        self.selected = event.opportunity
+        self.pinned = True
+        self.query_one(OpportunitiesTable).selected_route = event.route_id
         with self.batch_update():
             self._show_selection(self._snapshot)
+
+    def on_data_table_row_highlighted(self, event: OpportunitiesTable.RowHighlighted) -> None:
+        """Until a route is pinned with Enter, the panes follow the cursor at once."""
+        table = self.query_one(OpportunitiesTable)
+        if self.pinned or self._shown is None or event.data_table is not table:
+            return
+        highlighted = table.highlighted
+        if highlighted is not None and highlighted is not self.selected:
+            self.selected = highlighted
+            with self.batch_update():
+                self._show_selection(self._shown)
 
     def on_filter_bar_filter_changed(self, event: FilterBar.FilterChanged) -> None:
         self.query_one(OpportunitiesTable).filter_text = event.text

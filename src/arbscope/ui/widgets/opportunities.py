@@ -136,6 +136,8 @@ class OpportunitiesTable(DataTable[str | Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, cell_padding=1)
         self._snapshot: MarketSnapshot | None = None
         self._shown: dict[str, Opportunity] = {}
+        self.matching = 0
+        """How many routes pass the filters (the table lists the best `MAX_ROWS`)."""
         self._cells: dict[str, tuple[str, ...]] = {}
         """Plain text of every cell on screen, to rewrite only what changed."""
         self._palette: Palette | None = None
@@ -296,6 +298,7 @@ class OpportunitiesTable(DataTable[str | Text]):
         palette = self._palette = self._palette or Palette.of(self.app)
         snapshot = self._snapshot
         matching = self.listed(snapshot.opportunities)
+        self.matching = len(matching)
         rows = matching[:MAX_ROWS]
         wanted = {o.route_id: o for o in rows}
         cursor_route = self.highlighted_route

@@ -34,6 +34,8 @@ class StatusLine:
     paused: bool = False
     trade_notional: float = 1000.0
     reference_currency: str = "USD"
+    now: float | None = None
+    """The market's time now; None uses the snapshot's."""
 
 
 class StatusBar(Static):
@@ -88,6 +90,7 @@ class StatusBar(Static):
         if snapshot is None:
             text.append("  waiting for the first books…", palette.fg(palette.muted))
             return text
+        now = self._line.now if self._line.now is not None else snapshot.ts
         state_colour = {
             VenueState.LIVE: palette.pass_,
             VenueState.STALE: palette.warn,
@@ -100,7 +103,7 @@ class StatusBar(Static):
             mark_style = palette.fg(state_colour[health.state], bold=True)
             text.append(VENUE_MARKS[health.state], mark_style)
             text.append(f" {venue} ")
-            text.append(fmt_age(health.age(snapshot.ts)), palette.fg(palette.muted))
+            text.append(fmt_age(health.age(now)), palette.fg(palette.muted))
         muted = palette.fg(palette.muted)
         text.append("  │ ", muted)
         text.append(f"{snapshot.updates_per_second:,.0f}")
@@ -108,6 +111,6 @@ class StatusBar(Static):
         text.append(" │ size ", muted)
         text.append(f"{self._line.trade_notional:,.0f} {self._line.reference_currency}")
         text.append(" │ ", muted)
-        text.append(fmt_clock(snapshot.ts))
+        text.append(fmt_clock(now))
         text.append(" UTC", muted)
         return text
