@@ -13,6 +13,9 @@ from pydantic import ValidationError
 
 from arbscope.engine.calculator import OpportunityCalculator
 from arbscope.engine.config import EngineConfig
+from arbscope.engine.cross_currency import evaluate_cross, find_cross_routes
+from arbscope.engine.spatial import evaluate_spatial
+from arbscope.engine.triangular import evaluate_triangle, find_triangles
 from arbscope.models import Kind, Market, Opportunity, OrderBook
 
 T0 = 1_732_400_000.0
@@ -122,10 +125,10 @@ def test_a_handful_of_books_produces_every_kind() -> None:
 def test_sizes_follow_the_trade_notional_through_the_valuation() -> None:
     calc = OpportunityCalculator(_config(trade_notional=500.0), MARKETS)
     calc.update(_books(T0), T0)
-    calc.update([], T0 + 1.0)  # a second later the valuation has the books' mids
+    assert dict(calc.valuation()) == {"USDT": 1.0}  # refreshed when routes are evaluated
+    [spatial] = _by_kind(calc.opportunities(T0))[Kind.SPATIAL]
     # BTC is worth the alpha BTC/USDT mid 99.95 USDT (alpha sorts first).
     assert calc.valuation()["BTC"] == pytest.approx(99.95)
-    [spatial] = _by_kind(calc.opportunities(T0 + 1.0))[Kind.SPATIAL]
     assert spatial.size == pytest.approx(500.0 / 99.95)  # 5.0025 BTC
     calc.set_config(_config(trade_notional=800.0))
     [spatial] = _by_kind(calc.opportunities(T0 + 1.0))[Kind.SPATIAL]
@@ -134,13 +137,40 @@ def test_sizes_follow_the_trade_notional_through_the_valuation() -> None:
     assert spatial.net_profit_ref == pytest.approx(spatial.net_profit)
 
 
+def test_the_valuation_refreshes_at_most_once_per_second() -> None:
+    calc = OpportunityCalculator(_config(trade_notional=500.0), MARKETS)
+    calc.update(_books(T0), T0)
+    calc.opportunities(T0)
+    assert calc.valuation()["BTC"] == pytest.approx(99.95)
+    # alpha's BTC/USDT mid jumps 2% (99.95 -> 101.95), beyond the 1% tolerance.
+    calc.update([_book("alpha", "BTC/USDT", 101.9, 102.0, T0 + 0.5)], T0 + 0.5)
+    calc.opportunities(T0 + 0.5)
+    assert calc.valuation()["BTC"] == pytest.approx(99.95)  # not yet a second
+    [spatial] = _by_kind(calc.opportunities(T0 + 1.0))[Kind.SPATIAL]
+    assert calc.valuation()["BTC"] == pytest.approx(101.95)
+    # alpha is now the rich side: buy on beta (ask 101.1), sell on alpha (bid 101.9).
+    assert spatial.route_id == "spatial:BTC/USDT:beta>alpha"
+    assert spatial.size == pytest.approx(500.0 / 101.95)
+
+
+def test_an_update_re_evaluates_only_the_routes_reading_that_book() -> None:
+    calc = OpportunityCalculator(_config(), MARKETS)
+    calc.update(_books(T0), T0)
+    calc.opportunities(T0)
+    calc.update([_book("gamma", "EUR/USDT", 1.081, 1.082, T0 + 0.5)], T0 + 0.5)
+    for opp in calc.opportunities(T0 + 0.5):
+        reads_gamma = any(leg.venue == "gamma" for leg in opp.legs)
+        # Figures are as of the last evaluation: only the cross route was redone.
+        assert opp.ts == (T0 + 0.5 if reads_gamma else T0)
+        assert opp.kind is Kind.CROSS_CURRENCY or not reads_gamma
+
+
 def test_without_a_value_routes_are_sized_at_their_max_size() -> None:
     # USD is the reference and no market leads to it: nothing has a value.
     calc = OpportunityCalculator(_config(reference_currency="USD"), MARKETS)
     calc.update(_books(T0), T0)
-    calc.update([], T0 + 2.0)
+    [spatial] = _by_kind(calc.opportunities(T0))[Kind.SPATIAL]
     assert dict(calc.valuation()) == {"USD": 1.0}
-    [spatial] = _by_kind(calc.opportunities(T0 + 2.0))[Kind.SPATIAL]
     assert spatial.size == spatial.max_size > 0
     assert spatial.net_profit_ref is None
 
@@ -208,6 +238,7 @@ def test_opened_ts_holds_across_updates_and_resets_after_the_route_closes() -> N
     calc = OpportunityCalculator(_config(), MARKETS)
     calc.update(_books(T0), T0)
     route = "spatial:BTC/USDT:alpha>beta"
+    assert route in {o.route_id for o in calc.opportunities(T0)}  # first seen at T0
     calc.update([_book("beta", "BTC/USDT", 101.5, 101.6, T0 + 1)], T0 + 1)
     [opp] = [o for o in calc.opportunities(T0 + 1) if o.route_id == route]
     assert opp.opened_ts == T0 and opp.ts == T0 + 1
@@ -342,3 +373,60 @@ def test_a_long_random_stream_stays_equal_to_a_full_recompute(seed: int) -> None
             assert _comparable(got) == _comparable(full.opportunities(now))
             seen.update(o.kind for o in got)
     assert seen == set(Kind)  # the comparison covered every kind
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    moves=st.lists(
+        st.tuples(st.floats(-0.03, 0.03), st.integers(1, 30), st.booleans()),
+        min_size=len(HYPO_MARKETS),
+        max_size=len(HYPO_MARKETS),
+    )
+)
+def test_the_top_of_book_shortcuts_never_hide_what_an_evaluator_would_return(
+    moves: list[tuple[float, int, bool]],
+) -> None:
+    # Brute force: call every evaluator on every route, no index, no bounds.
+    kinds = frozenset({Kind.SPATIAL, Kind.TRIANGULAR, Kind.CROSS_CURRENCY})
+    config = _config(kinds=kinds, trade_notional=300.0)
+    books = {}
+    for market, (move, spread, one_sided) in zip(HYPO_MARKETS, moves, strict=True):
+        book = _hypo_book(market.venue, market.symbol, move, spread, T0)
+        books[market.key] = book.model_copy(update={"bids": ()}) if one_sided else book
+    calc = OpportunityCalculator(config, HYPO_MARKETS)
+    calc.update(books.values(), T0)
+    got = {o.route_id: o for o in calc.opportunities(T0)}
+    markets = {m.key: m for m in HYPO_MARKETS}
+    values = calc.valuation()
+    expected: dict[str, Opportunity] = {}
+
+    def size_in(currency: str) -> float:
+        return 300.0 / values[currency] if currency in values else math.inf
+
+    for (venue_a, symbol), book_a in books.items():
+        for (venue_b, other), book_b in books.items():
+            if symbol == other and venue_a != venue_b:
+                base = markets[(venue_a, symbol)].base
+                opp = evaluate_spatial(
+                    book_a, book_b, markets[(venue_a, symbol)], markets[(venue_b, symbol)],
+                    size_in(base), T0,
+                )
+                if opp is not None:
+                    expected[opp.route_id] = opp
+    for venue in VENUES:
+        venue_markets = [m for m in HYPO_MARKETS if m.venue == venue]
+        by_symbol = {m.symbol: books[m.key] for m in venue_markets}
+        rules = {m.symbol: m for m in venue_markets}
+        for triangle in find_triangles(venue_markets):
+            opp = evaluate_triangle(triangle, by_symbol, rules, size_in(triangle.start), T0)
+            if opp is not None:
+                expected[opp.route_id] = opp
+    for cross in find_cross_routes(HYPO_MARKETS, {}):
+        opp = evaluate_cross(cross, books, markets, size_in(cross.base), T0, {})
+        if opp is not None:
+            expected[opp.route_id] = opp
+    assert set(got) == set(expected)
+    for route_id, opp in expected.items():
+        assert got[route_id].model_dump(exclude={"opened_ts", "net_profit_ref"}) == opp.model_dump(
+            exclude={"opened_ts", "net_profit_ref"}
+        )

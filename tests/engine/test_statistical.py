@@ -99,7 +99,7 @@ _samples = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     steps=_samples,
     offset=st.sampled_from([0.0, 0.5, -3.0, 250.0]),
