@@ -1,0 +1,137 @@
+"""Run the benchmarks, print a table, merge the figures into `.bench/results.json`.
+
+    python -m benchmarks              every benchmarks/bench_*.py
+    python -m benchmarks calc ui      only modules whose name contains "calc" or "ui"
+
+Figures of modules not run keep their previous values in the results file, so
+a filtered run refreshes only what it measured.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS = BENCH_DIR.parent / ".bench" / "results.json"
+
+
+def discover() -> list[str]:
+    """Names of the benchmark modules (`bench_calculator` ...), sorted."""
+    return sorted(path.stem for path in BENCH_DIR.glob("bench_*.py"))
+
+
+def select(names: Sequence[str], filters: Sequence[str]) -> list[str]:
+    if not filters:
+        return list(names)
+    return [name for name in names if any(f.lower() in name.lower() for f in filters)]
+
+
+def run_module(name: str) -> dict[str, float]:
+    """Import benchmarks.<name> and return its figures, checked to be named numbers."""
+    module = importlib.import_module(f"benchmarks.{name}")
+    run: Callable[[], object] | None = getattr(module, "run", None)
+    if run is None:
+        raise TypeError(f"benchmarks/{name}.py has no run() -> dict[str, float]")
+    figures = run()
+    if not isinstance(figures, dict):
+        raise TypeError(f"{name}.run() returned {type(figures).__name__}, not a dict")
+    checked: dict[str, float] = {}
+    for key, value in figures.items():
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not isinstance(key, str) or not number:
+            raise TypeError(f"{name}.run() figure {key!r}: {value!r} is not a named number")
+        checked[key] = float(value)
+    return checked
+
+
+def load_results(path: Path) -> dict[str, float]:
+    """The figures already on file; an unreadable file is reported and replaced."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        print(f"note: {path} could not be read ({exc}); writing a fresh one", file=sys.stderr)
+        return {}
+    if not isinstance(data, dict):
+        print(f"note: {path} is not a JSON object; writing a fresh one", file=sys.stderr)
+        return {}
+    return {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
+
+
+def save_results(path: Path, figures: dict[str, float]) -> None:
+    """Write atomically: a temporary file in the same folder, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean = {k: (v if math.isfinite(v) else None) for k, v in sorted(figures.items())}
+    fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(clean, handle, indent=2)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _format(value: float) -> str:
+    if value == int(value) and abs(value) < 1e12:
+        return f"{int(value):d}"
+    return f"{value:.3f}" if abs(value) < 1000 else f"{value:.1f}"
+
+
+def print_table(rows: list[tuple[str, str, float]]) -> None:
+    width = max([len("figure")] + [len(figure) for _, figure, _ in rows])
+    print(f"{'module':<18} {'figure':<{width}} {'value':>14}")
+    print(f"{'-' * 18} {'-' * width} {'-' * 14}")
+    for module, figure, value in rows:
+        print(f"{module:<18} {figure:<{width}} {_format(value):>14}")
+
+
+def main(argv: Sequence[str]) -> int:
+    names = discover()
+    chosen = select(names, argv)
+    if not chosen:
+        known = ", ".join(names) or "none"
+        print(f"no benchmark matches {' '.join(argv)!r}; known: {known}", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(BENCH_DIR.parent))
+    results = load_results(RESULTS)
+    rows: list[tuple[str, str, float]] = []
+    failed: list[str] = []
+    for name in chosen:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        try:
+            figures = run_module(name)
+        except Exception:
+            traceback.print_exc()
+            failed.append(name)
+            continue
+        elapsed = time.perf_counter() - started
+        print(f"  {name} took {elapsed:.1f} s", file=sys.stderr, flush=True)
+        results.update(figures)
+        rows.extend((name, figure, value) for figure, value in figures.items())
+    if rows:
+        print_table(rows)
+    save_results(RESULTS, results)
+    print(f"wrote {RESULTS}", file=sys.stderr)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
