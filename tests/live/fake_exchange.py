@@ -552,3 +552,32 @@ class FakeKraken(FakeVenue):
 def _iso(ts: float) -> str:
     micros = round((ts - int(ts)) * 1e6)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(ts))) + f".{micros:06d}Z"
+
+
+async def _serve(venue: str, speed: float, loop: bool) -> None:
+    server: FakeVenue = FakeBinance(speed, loop) if venue == "binance" else FakeKraken(speed, loop)
+    await server.start()
+    print(json.dumps({"port": server.port, "ccxt_options": server.ccxt_options()}), flush=True)
+    try:
+        await asyncio.Event().wait()  # until the process is ended
+    finally:
+        await server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.live.fake_exchange binance [--speed X] [--loop]`: serve until killed;
+    prints one JSON line with the port and the ccxt options to use it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.live.fake_exchange")
+    parser.add_argument("venue", choices=("binance", "kraken"))
+    parser.add_argument("--speed", type=float, default=1.0, help="0: as fast as possible")
+    parser.add_argument("--loop", action="store_true", help="replay the recording forever")
+    args = parser.parse_args(argv)
+    speed = args.speed if args.speed > 0 else float("inf")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args.venue, speed, args.loop))
+
+
+if __name__ == "__main__":
+    main()

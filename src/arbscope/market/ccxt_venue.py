@@ -254,9 +254,11 @@ class VenueFeed:
             if problem is not None:
                 raise BookRejected(problem)
         depth = self.tuning.depth
-        # Slices copy: ccxt keeps mutating its own lists after we return.
-        bids = book["bids"][:depth]
-        asks = book["asks"][:depth]
+        # ccxt's own lists go to the sink as they are: the sink copies them before it
+        # returns (MarketService validates them into an immutable OrderBook), and ccxt
+        # only mutates them once we await again. Copying here too would double the cost.
+        bids = book["bids"] if depth is None else book["bids"][:depth]
+        asks = book["asks"] if depth is None else book["asks"][:depth]
         if not bids and not asks:
             # ccxt parses an HTML error page or broken JSON as an empty book.
             raise EmptyBook(f"{symbol}: the venue sent a book with no levels (an error page?)")
