@@ -222,10 +222,14 @@ class FakeBinance(FakeVenue):
 
     venue = "binance"
 
-    def __init__(self, speed: float = 10.0, loop: bool = False) -> None:
+    def __init__(
+        self, speed: float = 10.0, loop: bool = False, price_factor: Decimal | None = None
+    ) -> None:
         super().__init__(speed)
         self.loop = loop
         """After the recording, keep streaming its diffs again (renumbered), at `speed`."""
+        self.price_factor = price_factor
+        """Every price times this (a second venue quoting the same market a little apart)."""
         self.frames_sent = 0
         self._served: dict[str, asyncio.Event] = {}
         self._served_at: dict[str, float] = {}
@@ -268,8 +272,8 @@ class FakeBinance(FakeVenue):
         body = capture.json
 
         def make() -> web.Response:
-            sliced = {**body, "bids": body["bids"][:limit], "asks": body["asks"][:limit]}
-            return web.json_response(sliced)
+            bids, asks = self._priced(body["bids"][:limit]), self._priced(body["asks"][:limit])
+            return web.json_response({**body, "bids": bids, "asks": asks})
 
         response = await self.answer("depth", make)
         if response.status == 200 and response.content_type == "application/json":
@@ -307,10 +311,18 @@ class FakeBinance(FakeVenue):
         if self.loop:
             await self._loop(ws, market_id, frames)
 
+    def _priced(self, levels: list[list[str]]) -> list[list[str]]:
+        if self.price_factor is None:
+            return levels
+        quantum, factor = Decimal("0.00000001"), self.price_factor
+        return [[format((Decimal(p) * factor).quantize(quantum), "f"), q] for p, q in levels]
+
     async def _send_diff(self, ws: web.WebSocketResponse, market_id: str, data: Any) -> None:
         if self._skip[market_id]:
             self._skip[market_id] -= 1
             return
+        if self.price_factor is not None:
+            data = {**data, "b": self._priced(data["b"]), "a": self._priced(data["a"])}
         await self.send(ws, json.dumps(data))
         self.frames_sent += 1
 
