@@ -45,9 +45,13 @@ class TracingService(MarketService):
 
     def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
         accepted = super().submit(venue, symbol, ts, bids, asks)
-        kind = "book" if accepted else "rejected"
-        self.events.append(Event(time.monotonic(), venue, kind, symbol))
+        # A rejected book's event carries the service's reason.
+        kind, detail = ("book", symbol) if accepted else ("rejected", self._reason(venue))
+        self.events.append(Event(time.monotonic(), venue, kind, detail))
         return accepted
+
+    def _reason(self, venue: str) -> str:
+        return self.health()[venue].last_error or ""
 
     def set_state(self, venue: str, state: VenueState) -> None:
         super().set_state(venue, state)

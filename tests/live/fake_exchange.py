@@ -234,6 +234,7 @@ class FakeBinance(FakeVenue):
         self._served: dict[str, asyncio.Event] = {}
         self._served_at: dict[str, float] = {}
         self._skip: Counter[str] = Counter()
+        self._corrupt: dict[str, list[list[str]]] = {}
 
     def ccxt_options(self) -> dict[str, Any]:
         """What a user writes in settings (venues.binance.ccxt_options) to use this server."""
@@ -252,6 +253,10 @@ class FakeBinance(FakeVenue):
 
     def maintenance_body(self) -> Any:
         return {"code": -1001, "msg": "Internal error; unable to process your request."}
+
+    def corrupt_next_diff(self, market_id: str, bids: list[list[str]]) -> None:
+        """Add these bid levels to the next diff of `market_id`: bad data from the venue."""
+        self._corrupt[market_id] = bids
 
     def skip_next_diff(self, market_id: str) -> None:
         """Leave out the next diff of `market_id` on every stream: a sequence gap."""
@@ -323,6 +328,8 @@ class FakeBinance(FakeVenue):
             return
         if self.price_factor is not None:
             data = {**data, "b": self._priced(data["b"]), "a": self._priced(data["a"])}
+        if market_id in self._corrupt and self._served[market_id].is_set():
+            data = {**data, "b": data["b"] + self._corrupt.pop(market_id)}
         await self.send(ws, json.dumps(data))
         self.frames_sent += 1
 

@@ -174,3 +174,26 @@ async def test_auto_transport_falls_back_to_rest_polling(binance: FakeBinance) -
     assert len(errors) == 3 and "falling back to REST polling" in errors[-1]
     assert feed.transports() == {"binance": "rest (fallback)"}
     assert binance.requests["depth"] >= 1 and binance.ws_connections == 0
+
+
+async def test_bad_data_is_rejected_counted_and_resynchronised(
+    venues: dict[str, FakeVenue],
+) -> None:
+    running = await _run_both(venues)
+    binance = venues["binance"]
+    assert isinstance(binance, FakeBinance)
+    service = running.service
+    try:
+        since = time.monotonic()
+        # A bid at 0.40 USDT, far above every NKN ask (about 0.3525): a crossed book.
+        binance.corrupt_next_diff("NKNUSDT", [["0.40000000", "100.00000000"]])
+        detail = await _degraded_then_recovered(running, "binance", since)
+    finally:
+        await stop_feed(running)
+    rejected = service.of("binance", "rejected", after=since)
+    # FAST: three refused books in a row, then a fresh snapshot on a new connection.
+    assert len(rejected) == 3 and "3 books in a row refused" in detail
+    assert service.health()["binance"].books_rejected == 3
+    assert all("crossed book: best bid 0.4 >=" in event.detail for event in rejected)
+    book = service.books[("binance", "NKN/USDT")]
+    assert book.bids[0][0] < 0.36 and binance.ws_connections == 2

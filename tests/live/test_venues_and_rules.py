@@ -72,6 +72,15 @@ def test_symbols_are_checked_against_every_venue() -> None:
         check_symbols(["BTC/USDTT"], listed)
 
 
+def test_with_a_venue_unreachable_its_symbols_are_not_refused_yet() -> None:
+    listed = {"binance": {"BTC/USDT"}}  # kraken's markets could not be loaded
+    assert check_symbols(["BTC/USDT", "XMR/USD"], listed, complete=False) == {
+        "binance": ["BTC/USDT"]
+    }
+    with pytest.raises(LiveSetupError, match="unknown symbol 'XMR/USD'"):
+        check_symbols(["BTC/USDT", "XMR/USD"], listed)
+
+
 def test_a_venue_listing_none_of_the_symbols_cannot_work() -> None:
     listed = {"binance": {"BTC/USDT"}, "kraken": {"BTC/USD"}}
     with pytest.raises(LiveSetupError, match="kraken lists none of BTC/USDT"):

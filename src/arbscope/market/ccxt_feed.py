@@ -145,7 +145,8 @@ class CcxtFeed:
                     raise result
                 unreachable[feed.venue] = describe_error(result)
         listed = {f.venue: f.listed_symbols() for f in feeds if f.markets_loaded}
-        chosen = check_symbols(self.requested, listed)
+        # With a venue unreachable, a symbol the others lack may still be its own.
+        chosen = check_symbols(self.requested, listed, complete=not unreachable)
         for venue, symbols in chosen.items():
             self._venues[venue].select(symbols)
         self.unreachable = unreachable

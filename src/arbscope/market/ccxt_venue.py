@@ -205,6 +205,8 @@ class VenueFeed:
                     if self._source is None:
                         await self.load_markets()
                         self._drop_unlisted(sink)
+                    if not self.symbols:
+                        await self._idle(sink)
                     if self.transport == "websocket":
                         await self._websocket_session(sink)
                     else:
@@ -219,10 +221,18 @@ class VenueFeed:
     def _drop_unlisted(self, sink: BookSink) -> None:
         listed = self.listed_symbols()
         missing = [s for s in self.symbols if s not in listed]
-        if missing:
+        if missing and len(missing) < len(self.symbols):
             # Markets were unknown at start (venue unreachable), so this is the first check.
             sink.report_error(self.venue, f"not listed here, not watched: {', '.join(missing)}")
         self.select([s for s in self.symbols if s in listed])
+
+    async def _idle(self, sink: BookSink) -> None:
+        """Nothing to watch here (known only once markets loaded late): say so and wait."""
+        sink.set_state(self.venue, VenueState.DOWN)
+        sink.report_error(
+            self.venue, f"lists none of {', '.join(self.requested)}; nothing to watch here"
+        )
+        await asyncio.Event().wait()  # until cancelled: a venue without books is no failure
 
     async def _after_failure(self, sink: BookSink, exc: Exception) -> None:
         delay = self._backoff.next_delay()

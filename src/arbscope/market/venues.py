@@ -126,14 +126,15 @@ def normalize_symbol(symbol: str) -> str:
 
 
 def check_symbols(
-    requested: Sequence[str], listed: Mapping[str, Collection[str]]
+    requested: Sequence[str], listed: Mapping[str, Collection[str]], complete: bool = True
 ) -> dict[str, list[str]]:
     """Which requested symbols each venue will watch.
 
     `listed` maps each venue whose markets are known to the symbols it lists.
-    A symbol no venue lists is refused with the closest listed one; so is a
-    venue that lists none of the symbols. A symbol some venues lack is fine:
-    comparing venues is the point.
+    A symbol no venue lists is refused with the closest listed one (unless
+    `complete` is False: a venue whose markets are unknown yet may list it); so
+    is a venue that lists none of the symbols. A symbol some venues lack is
+    fine: comparing venues is the point.
     """
     symbols = list(dict.fromkeys(normalize_symbol(s) for s in requested if s.strip()))
     if not symbols:
@@ -141,7 +142,7 @@ def check_symbols(
     everywhere = set().union(*listed.values()) if listed else set()
     problems: list[str] = []
     for symbol in symbols:
-        if listed and symbol not in everywhere:
+        if complete and listed and symbol not in everywhere:
             where = ", ".join(listed)
             hint = _did_you_mean(symbol, everywhere)
             problems.append(f"unknown symbol '{symbol}' on {where}{hint}")
