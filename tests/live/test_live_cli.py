@@ -75,3 +75,22 @@ async def test_live_unknown_symbol_is_exit_2_with_a_suggestion(
     err = capsys.readouterr().err
     assert "unknown symbol 'NKN/USDTT' on binance — did you mean 'NKN/USDT'?" in err
     assert server.ws_connections == 0  # refused before anything streamed
+
+
+async def test_credentials_in_settings_stop_live_mode_with_exit_2(
+    isolated_user_dirs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = await FakeBinance().start()
+    try:
+        options = {**server.ccxt_options(), "apiKey": "k", "secret": "s"}
+        write_settings(isolated_user_dirs["config"], {"binance": {"ccxt_options": options}})
+        argv = ["scan", "--live", "binance", "--symbols", "NKN/USDT", "--duration", "1"]
+        status = await asyncio.to_thread(run, argv)
+    finally:
+        await server.stop()
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "apiKey, secret" in err and "never takes credentials" in err  # the settings' reason
+    assert "live markets use the venues' settings as written" in err
+    # Refused before any venue was asked anything.
+    assert sum(server.requests.values()) == 0

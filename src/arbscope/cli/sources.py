@@ -160,6 +160,13 @@ def build_feeds(
         from arbscope.market.ccxt_feed import DEFAULT_LIVE_SYMBOLS, CcxtFeed, LiveSetupError
 
         venues = [name.lower() for name in (args.live or settings.live_venues)]
+        if load_settings().problems:
+            # The defaults would reach other hosts than the venue options the user wrote
+            # (a proxy, a test host), and a refused file may hold credentials.
+            raise UsageError(
+                "settings.toml did not load (see above); live markets use the venues' "
+                "settings as written, so fix the file first"
+            )
         try:
             feed = CcxtFeed(venues, symbols or DEFAULT_LIVE_SYMBOLS, settings.venues)
             # Loads each venue's markets to check the symbols ("did you mean").

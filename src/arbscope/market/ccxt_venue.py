@@ -109,10 +109,10 @@ class VenueFeed:
         self.settings = settings
         self.tuning = tuning
         self.has_websocket = has_websocket
-        self.transport = "websocket" if settings.transport == "auto" and has_websocket else (
-            "rest" if settings.transport == "auto" else settings.transport
-        )
+        self.transport = settings.transport
         """What is in use now: "websocket" or "rest"."""
+        if settings.transport == "auto":
+            self.transport = "websocket" if has_websocket else "rest"
         self.fell_back = False
         """True once `auto` gave up on the websocket for this run."""
         self._clock = clock
@@ -201,12 +201,14 @@ class VenueFeed:
         try:
             while True:
                 sink.set_state(self.venue, VenueState.CONNECTING)
+                stage = "markets"
                 try:
                     if self._source is None:
                         await self.load_markets()
                         self._drop_unlisted(sink)
                     if not self.symbols:
                         await self._idle(sink)
+                    stage = self.transport
                     if self.transport == "websocket":
                         await self._websocket_session(sink)
                     else:
@@ -214,7 +216,7 @@ class VenueFeed:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # every venue failure is retried, never raised
-                    await self._after_failure(sink, exc)
+                    await self._after_failure(sink, exc, websocket=stage == "websocket")
         finally:
             await self.aclose()
 
@@ -234,10 +236,10 @@ class VenueFeed:
         )
         await asyncio.Event().wait()  # until cancelled: a venue without books is no failure
 
-    async def _after_failure(self, sink: BookSink, exc: Exception) -> None:
+    async def _after_failure(self, sink: BookSink, exc: Exception, websocket: bool) -> None:
         delay = self._backoff.next_delay()
         message = describe_error(exc)
-        if self.transport == "websocket":
+        if websocket:
             self._ws_failures += 1
             if self.settings.transport == "auto" and (
                 self._ws_failures >= self.tuning.ws_failures_before_rest
