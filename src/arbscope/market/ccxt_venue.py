@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from arbscope.market.base import BookSink
 from arbscope.market.ccxt_checksum import KrakenChecksums, checksum_for
+from arbscope.market.ccxt_guard import guard_frames
 from arbscope.market.ccxt_markets import CurrencyInfo, currencies_from_ccxt, market_from_ccxt
 from arbscope.market.ccxt_retry import Backoff
 from arbscope.models import Market, VenueState, split_symbol
@@ -294,6 +295,7 @@ class VenueFeed:
     async def _websocket_session(self, sink: BookSink) -> None:
         exchange = self.new_exchange()
         exchange.set_markets_from_exchange(self._source)
+        guard_frames(exchange)
         self._checksums = checksum_for(self.venue, exchange.markets)
         if self._checksums is not None:
             self._checksums.install(exchange)
