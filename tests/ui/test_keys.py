@@ -260,6 +260,9 @@ async def test_question_mark_shows_every_key_and_escape_closes_it(
         for key in ("Tab", "Ctrl+P", "j k"):
             assert key in listed
         assert app.screen.keys == KEY_HELP
+        frames = app.frames
+        app.refresh_panes()  # the timer keeps the main screen current under the help
+        assert app.frames == frames + 1
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

@@ -144,3 +144,27 @@ async def test_a_selected_route_that_closes_stays_on_the_books_pane_marked_close
         app.refresh_panes()
         assert app.selected.route_id == B.route_id
         assert str(app.query_one("#books").border_title).endswith("· closed")
+
+
+async def test_when_most_rows_go_the_table_is_rebuilt_keeping_cursor_and_unchanged_cells(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    many = [spatial(f"v{i}", "z", 10.0 - i) for i in range(6)]
+    scanner = HandMadeScanner(*many)
+    app = app_on(scanner)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(OpportunitiesTable)
+        await pilot.press("down", "down", "down", "down")
+        kept = many[4]
+        assert table.highlighted_route == kept.route_id
+        route_cell = table.get_cell(kept.route_id, "route")
+        removes = spy(monkeypatch, table, "remove_row")
+        # Four of six routes close, two open: one rebuild instead of four removals.
+        newcomers = [spatial("n1", "z", 20.0), spatial("n2", "z", 0.5)]
+        scanner.snapshot = scanner.make(newcomers[0], kept, many[5], newcomers[1])
+        app.refresh_panes()
+        assert removes == []
+        assert table.routes == [newcomers[0].route_id, kept.route_id, many[5].route_id,
+                                newcomers[1].route_id]
+        assert table.highlighted_route == kept.route_id
+        assert table.get_cell(kept.route_id, "route") is route_cell  # its rendering is kept

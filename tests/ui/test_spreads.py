@@ -54,13 +54,20 @@ def test_spatial_grid_has_every_ordered_pair_and_no_diagonal() -> None:
     assert grid.extreme() == pytest.approx(3 / 102 * 1e4)
 
 
-def test_a_stale_book_leaves_the_grid() -> None:
+def test_a_stale_book_blanks_its_cells_but_keeps_the_grid_shape() -> None:
     books = {
         ("a", "ETH/USD"): book("a", "ETH/USD", [(99.0, 9)], [(100.0, 9)]),
         ("b", "ETH/USD"): book("b", "ETH/USD", [(101.0, 9)], [(102.0, 9)], ts=TS - 60),
+        ("c", "ETH/USD"): book("c", "ETH/USD", [(101.0, 9)], [(102.0, 9)]),
     }
-    grid = spatial_grid("ETH/USD", books, {}, 1.0, is_fresh=lambda b: b.ts >= TS - 5)
-    assert grid.rows == ("a",)
+    fresh = lambda b: b.ts >= TS - 5  # noqa: E731
+    grid = spatial_grid("ETH/USD", books, {}, 1.0, is_fresh=fresh)
+    assert grid.rows == ("a", "b", "c")
+    assert grid.cells[1] == (None, None, None)
+    assert [line[1] for line in grid.cells] == [None, None, None]
+    assert grid.value("a", "c") == pytest.approx(100.0)
+    deviation = mid_deviation_grid(books, is_fresh=fresh)
+    assert deviation.columns == ("a", "b", "c") and deviation.value("ETH/USD", "b") is None
 
 
 def test_mid_deviation_is_against_the_median_of_the_same_symbol() -> None:

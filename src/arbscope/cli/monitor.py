@@ -47,12 +47,24 @@ def build_app(args: argparse.Namespace) -> ArbscopeApp:
     return ArbscopeApp(ScannerThread(scanner), settings, clock=clock)
 
 
+GC_THRESHOLDS = (10_000, 10, 10)
+"""The scanner keeps each snapshot's objects alive for a step or two, so with
+Python's default (700) they are walked by hundreds of young collections a
+second and piled into full collections of 40-60 ms; larger batches collect
+them young, a few times a second, in a few ms each (see benchmarks/bench_ui)."""
+
+
+def settle_memory() -> None:
+    """Tune the garbage collector for an app that must not stall its frames."""
+    gc.collect()
+    # Everything loaded so far lives as long as the app: out of every full pass.
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def main(args: argparse.Namespace) -> int:
     app = build_app(args)
-    # Everything loaded so far lives as long as the app: keep it out of the
-    # collector's full passes, which otherwise stall frames for tens of ms.
-    gc.collect()
-    gc.freeze()
+    settle_memory()
     app.run()
     failure = getattr(app.scanner, "failure", None)
     if failure is not None:

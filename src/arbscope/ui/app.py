@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -46,8 +47,22 @@ class Valuer(Protocol):
     def valuation(self) -> Mapping[str, float]: ...
 
 
+@runtime_checkable
+class Holdable(Protocol):
+    """A scanner on another thread that the UI can pause while it draws (ui/runner.py)."""
+
+    def expect_frames(self, period_s: float) -> None: ...
+
+    def hold(self, frame: bool = False) -> None: ...
+
+    def release(self) -> None: ...
+
+    @property
+    def failure(self) -> BaseException | None: ...
+
+
 class SnapshotSource(Protocol):
-    """What the app needs of `market.scanner.Scanner`."""
+    """What the app needs of `market.scanner.Scanner` (or `ui.runner.ScannerThread`)."""
 
     @property
     def calculator(self) -> Valuer: ...
@@ -141,7 +156,17 @@ class ArbscopeApp(App[None]):
         self.frames = 0
         """How many times the panes were refreshed (benchmarks and tests read it)."""
         self._shown: MarketSnapshot | None = None
+        self._holding = False
+        self._failure_shown = False
         self._install_themes()
+        # The panes, kept by reference: `query_one` would search whichever screen is on
+        # top (help, theme picker) when the refresh timer fires.
+        self.status_bar = StatusBar(id="status")
+        self.table = OpportunitiesTable(id="opportunities")
+        self.filter_bar = FilterBar(id="filter")
+        self.books = OrderBooksPane(id="books")
+        self.heatmap = SpreadHeatmap(id="heatmap")
+        self.history_chart = SpreadHistory(id="history")
 
     # -- themes --------------------------------------------------------------------
 
@@ -165,14 +190,14 @@ class ArbscopeApp(App[None]):
     # -- composition -----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
+        yield self.status_bar
         with Vertical(id="left"):
-            yield OpportunitiesTable(id="opportunities")
-            yield FilterBar(id="filter")
-            yield OrderBooksPane(id="books")
+            yield self.table
+            yield self.filter_bar
+            yield self.books
         with Vertical(id="right"):
-            yield SpreadHeatmap(id="heatmap")
-            yield SpreadHistory(id="history")
+            yield self.heatmap
+            yield self.history_chart
             risk = Vertical(id="risk", classes="reserved")
             risk.border_title = "Risk checklist"
             yield risk
@@ -187,14 +212,39 @@ class ArbscopeApp(App[None]):
         if self.settings.theme not in self.loaded_themes.themes:
             self.notify(f"theme {self.settings.theme!r} not found; using {self.theme}",
                         severity="warning")
+        if isinstance(self.scanner, Holdable):
+            self.scanner.expect_frames(1.0 / self.settings.refresh_hz)
         if self.start_scanner:
             await self.scanner.start()
         if self.refresh_timer:
             self.set_interval(1.0 / self.settings.refresh_hz, self.refresh_panes)
-        table = self.query_one(OpportunitiesTable)
+        table = self.table
         table.min_net_bps = self.settings.min_net_bps
         table.focus()
         self.refresh_panes()
+
+    def _hold_scanner(self, frame: bool = False) -> None:
+        """A scanner on another thread waits while this frame is drawn (see ui/runner.py)."""
+        scanner = self.scanner
+        if isinstance(scanner, Holdable) and not self._holding:
+            self._holding = True
+            scanner.hold(frame=frame)
+            self.call_after_refresh(self._release_scanner)
+            if scanner.failure is not None and not self._failure_shown:
+                self._failure_shown = True
+                self.notify(f"{type(scanner.failure).__name__}: {scanner.failure}",
+                            title="The market stopped", severity="error", timeout=30)
+
+    def _release_scanner(self) -> None:
+        self._holding = False
+        self._failure_shown = False
+        if isinstance(self.scanner, Holdable):
+            self.scanner.release()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._hold_scanner()
+        await super().on_event(event)
 
     async def on_unmount(self) -> None:
         if self.start_scanner:
@@ -204,6 +254,9 @@ class ArbscopeApp(App[None]):
 
     def refresh_panes(self) -> None:
         """Read the scanner's latest snapshot and show it (unless paused)."""
+        if not self.table.is_mounted:  # starting up or shutting down
+            return
+        self._hold_scanner(frame=True)
         snapshot = self.scanner.snapshot
         if snapshot is not self._shown:
             self.history.record(snapshot)
@@ -212,7 +265,7 @@ class ArbscopeApp(App[None]):
 
     def show_snapshot(self, snapshot: MarketSnapshot) -> None:
         self._shown = snapshot
-        table = self.query_one(OpportunitiesTable)
+        table = self.table
         with self.batch_update():
             table.show(snapshot)
             if not self.pinned:
@@ -234,7 +287,7 @@ class ArbscopeApp(App[None]):
         line = StatusLine(paused=self.paused, trade_notional=self.trade_notional,
                           reference_currency=self.scanner.config.reference_currency,
                           now=self.clock() if self.clock is not None else None)
-        self.query_one(StatusBar).show(snapshot, line)
+        self.status_bar.show(snapshot, line)
 
     def _show_selection(self, snapshot: MarketSnapshot) -> None:
         """Books, heatmap and history follow the selected route."""
@@ -246,7 +299,7 @@ class ArbscopeApp(App[None]):
             if current is not None:
                 route, is_open = current, True
                 self.selected = current
-        self.query_one(OrderBooksPane).show(snapshot, route, is_open)
+        self.books.show(snapshot, route, is_open)
         symbol = route_symbol(route) if route is not None else None
         config = self.scanner.config
         size = (
@@ -254,8 +307,8 @@ class ArbscopeApp(App[None]):
                             self.trade_notional)
             if symbol is not None else None
         )
-        self.query_one(SpreadHeatmap).show(snapshot, symbol, size, config.book_age_limit)
-        self.query_one(SpreadHistory).show(
+        self.heatmap.show(snapshot, symbol, size, config.book_age_limit)
+        self.history_chart.show(
             route,
             self.history.samples(route.route_id) if route is not None else (),
             snapshot.ts,
@@ -270,13 +323,13 @@ class ArbscopeApp(App[None]):
     ) -> None:
         self.selected = event.opportunity
         self.pinned = True
-        self.query_one(OpportunitiesTable).selected_route = event.route_id
+        self.table.selected_route = event.route_id
         with self.batch_update():
             self._show_selection(self._snapshot)
 
     def on_data_table_row_highlighted(self, event: OpportunitiesTable.RowHighlighted) -> None:
         """Until a route is pinned with Enter, the panes follow the cursor at once."""
-        table = self.query_one(OpportunitiesTable)
+        table = self.table
         if self.pinned or self._shown is None or event.data_table is not table:
             return
         highlighted = table.highlighted
@@ -286,10 +339,10 @@ class ArbscopeApp(App[None]):
                 self._show_selection(self._shown)
 
     def on_filter_bar_filter_changed(self, event: FilterBar.FilterChanged) -> None:
-        self.query_one(OpportunitiesTable).filter_text = event.text
+        self.table.filter_text = event.text
 
     def on_filter_bar_filter_closed(self, event: FilterBar.FilterClosed) -> None:
-        self.query_one(OpportunitiesTable).focus()
+        self.table.focus()
 
     # -- actions (keys and command palette) ---------------------------------------------
 
@@ -303,15 +356,15 @@ class ArbscopeApp(App[None]):
                 "arbscope never places a real order.")
 
     def action_filter(self) -> None:
-        self.query_one(FilterBar).open()
+        self.filter_bar.open()
 
     def action_toggle_kind(self, kind_name: str) -> None:
         kind = Kind(kind_name)
-        table = self.query_one(OpportunitiesTable)
+        table = self.table
         table.kinds_shown = table.kinds_shown ^ {kind}
 
     def action_toggle_heatmap(self) -> None:
-        self.query_one(SpreadHeatmap).toggle_view()
+        self.heatmap.toggle_view()
 
     def action_size_up(self) -> None:
         self._set_trade_notional(self.trade_notional * (1 + self.settings.trade_notional_step))
@@ -351,7 +404,7 @@ class ArbscopeApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield SystemCommand("Select route", "Show the highlighted route's books, heatmap and "
-                            "history", self.query_one(OpportunitiesTable).action_select_cursor)
+                            "history", self.table.action_select_cursor)
         yield SystemCommand("Filter routes", "Type words a route must contain (/)",
                             self.action_filter)
         for index, kind in enumerate(KIND_KEYS, start=1):
@@ -359,7 +412,7 @@ class ArbscopeApp(App[None]):
                                 f"Show or hide {kind.value} opportunities ({index})",
                                 lambda kind=kind: self.action_toggle_kind(kind.value))
         yield SystemCommand("Toggle sort", "Rank by net profit or net bps (s)",
-                            self.query_one(OpportunitiesTable).action_toggle_sort)
+                            self.table.action_toggle_sort)
         yield SystemCommand("Toggle heatmap view", "Venue pairs or mid deviation (h)",
                             self.action_toggle_heatmap)
         yield SystemCommand("Increase trade size", "Trade size up (+)", self.action_size_up)

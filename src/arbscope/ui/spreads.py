@@ -63,13 +63,18 @@ def spatial_grid(
     size: float,
     is_fresh: Callable[[OrderBook], bool] = lambda book: True,
 ) -> Grid:
-    """Buy on the row venue, sell on the column venue, net bps at `size` base."""
-    venues = tuple(sorted(v for (v, s), book in books.items() if s == symbol and is_fresh(book)))
+    """Buy on the row venue, sell on the column venue, net bps at `size` base.
+
+    Every venue with a book of `symbol` has its row and column (the grid keeps its
+    shape as books age); a pair with a stale book is None.
+    """
+    venues = tuple(sorted(v for (v, s) in books if s == symbol))
+    fresh = {v for v in venues if is_fresh(books[(v, symbol)])}
     cells: list[tuple[float | None, ...]] = []
     for buy_venue in venues:
         line: list[float | None] = []
         for sell_venue in venues:
-            if buy_venue == sell_venue:
+            if buy_venue == sell_venue or not {buy_venue, sell_venue} <= fresh:
                 line.append(None)
                 continue
             line.append(
@@ -99,17 +104,22 @@ def mid_deviation_grid(
 
     Only the same symbol is compared (same quote currency), so USDT is never
     taken for USD. A symbol listed on one venue only has nothing to deviate from.
+    Every symbol and venue with a book has its row and column; stale books are None.
     """
     mids: dict[str, dict[str, float]] = {}
+    listed: set[str] = set()
+    venues_seen: set[str] = set()
     for (venue, symbol), book in books.items():
+        listed.add(symbol)
+        venues_seen.add(venue)
         mid = book.mid
         if mid is not None and is_fresh(book):
             mids.setdefault(symbol, {})[venue] = mid
-    wanted = sorted(mids) if symbols is None else [s for s in symbols if s in mids]
-    venues = tuple(sorted({v for s in wanted for v in mids[s]}))
+    wanted = sorted(listed) if symbols is None else [s for s in symbols if s in listed]
+    venues = tuple(sorted(venues_seen))
     cells: list[tuple[float | None, ...]] = []
     for symbol in wanted:
-        by_venue = mids[symbol]
+        by_venue = mids.get(symbol, {})
         median = statistics.median(by_venue.values()) if len(by_venue) > 1 else None
         cells.append(
             tuple(

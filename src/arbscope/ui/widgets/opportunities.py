@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -19,6 +19,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import var
 from textual.widgets import DataTable
@@ -35,6 +36,7 @@ from arbscope.ui.format import (
     truncate,
 )
 from arbscope.ui.palette import Palette
+from arbscope.ui.widgets.common import retitle
 
 SegmentLines = list[list[Segment]]
 """A rendered cell: lines of segments (DataTable's own cell format)."""
@@ -60,8 +62,11 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 
 SELECTED_MARK = "▶"
 
-RENDER_CACHE_LIMIT = 20_000
-"""Rendered cells kept at most (a few screens' worth of rows, cursor and hover states)."""
+SCREEN_ROWS = 100
+"""More rows than any terminal shows at once."""
+
+STYLE_CACHE_LIMIT = 10_000
+"""Combined cell styles kept (a few per visible cell: cursor, hover, sign)."""
 
 MAX_ROWS = 50
 """Rows listed at most: the best routes; the title says how many more there are."""
@@ -141,8 +146,18 @@ class OpportunitiesTable(DataTable[str | Text]):
         self._cells: dict[str, tuple[str, ...]] = {}
         """Plain text of every cell on screen, to rewrite only what changed."""
         self._palette: Palette | None = None
+        self._syncing = False
+        self._own_style: Style | None = None
+        self._cell_styles: dict[tuple[object, ...], tuple[Style, Style]] = {}
+        """(padding style, text style) by base style, position, cursor, hover, cell style."""
         self._rendered: dict[tuple[object, ...], tuple[object, int, SegmentLines]] = {}
         """Rendered cells by position and style, with the value they were rendered from."""
+        # DataTable's own render caches are keyed by its update count, so with a refresh
+        # every 100 ms they hold only dead entries: keep them one screen small (every
+        # object they hold is one more for the garbage collector to walk).
+        for cache in (self._row_render_cache, self._line_cache, self._row_renderable_cache):
+            cache.maxsize = SCREEN_ROWS
+        self._cell_render_cache.maxsize = SCREEN_ROWS * len(COLUMNS)
         self.border_title = "Opportunities"
 
     def on_mount(self) -> None:
@@ -212,6 +227,35 @@ class OpportunitiesTable(DataTable[str | Text]):
 
     # -- rendering -------------------------------------------------------------
 
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        # DataTable.remove_row asks for a layout of the whole screen (which repaints every
+        # pane); while syncing, one is asked for only if the number of rows changed.
+        if layout and self._syncing:
+            layout = False
+        if repaint:
+            self._own_style = None
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def notify_style_update(self) -> None:
+        self._own_style = None
+        self._cell_styles.clear()
+        super().notify_style_update()
+
+    @property
+    def rich_style(self) -> Style:
+        # DataTable asks for it once per line drawn and Textual computes it afresh each
+        # time (walking every ancestor's styles): keep it until the next repaint.
+        style = self._own_style
+        if style is None:
+            style = self._own_style = super().rich_style
+        return style
+
     def _render_cell(
         self,
         row_index: int,
@@ -246,8 +290,6 @@ class OpportunitiesTable(DataTable[str | Text]):
         else:
             lines = super()._render_cell(row_index, column_index, base_style, width, cursor,
                                          hover)
-        if len(self._rendered) > RENDER_CACHE_LIMIT:
-            self._rendered.clear()
         self._rendered[key] = (value, row_index, lines)
         return lines
 
@@ -263,13 +305,20 @@ class OpportunitiesTable(DataTable[str | Text]):
     ) -> SegmentLines:
         """One-line, one-style cell straight to segments: the same styles DataTable layers
         (base, the cell's own, cursor and hover), without Rich's general layout pass."""
-        component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
-        )
-        pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
-        pre += component_style
-        own = self.app.console.get_style(value.style) if value.style else Style.null()
+        key = (base_style, row_index, column_index, cursor, hover, value.style)
+        styles = self._cell_styles.get(key)
+        if styles is None:
+            component_style, post_style = self._get_styles_to_render_cell(
+                False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+            )
+            pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
+            pre += component_style
+            own = self.app.console.get_style(value.style) if value.style else Style.null()
+            if len(self._cell_styles) > STYLE_CACHE_LIMIT:
+                self._cell_styles.clear()
+            styles = self._cell_styles[key] = (pre + post_style, pre + own + post_style)
+        pad_style, text_style = styles
         pad = self.cell_padding
         inner = max(0, width - 2 * pad)
         plain = value.plain
@@ -277,10 +326,9 @@ class OpportunitiesTable(DataTable[str | Text]):
             plain = set_cell_size(plain, max(0, inner - 1)) + "…" if inner else ""
         gap = inner - cell_len(plain)
         left = gap if value.justify == "right" else 0
-        pad_style = pre + post_style
         return [[
             Segment(" " * (pad + left), pad_style),
-            Segment(plain, pre + own + post_style),
+            Segment(plain, text_style),
             Segment(" " * (gap - left + pad), pad_style),
         ]]
 
@@ -302,12 +350,34 @@ class OpportunitiesTable(DataTable[str | Text]):
         rows = matching[:MAX_ROWS]
         wanted = {o.route_id: o for o in rows}
         cursor_route = self.highlighted_route
+        rows_before = self.row_count
+        self._syncing = True
+        try:
+            self._apply(rows, wanted, snapshot.ts, palette, cursor_route)
+        finally:
+            self._syncing = False
+        if self.row_count != rows_before:
+            self.refresh(layout=True)
+        self._update_titles(len(rows), len(matching), len(snapshot.opportunities))
+
+    def _apply(
+        self,
+        rows: list[Opportunity],
+        wanted: dict[str, Opportunity],
+        now: float,
+        palette: Palette,
+        cursor_route: str | None,
+    ) -> None:
         with self.app.batch_update():
-            for route in [r for r in self.routes if r not in wanted]:
+            stale = [r for r in self.routes if r not in wanted]
+            if len(stale) > self.row_count - len(stale):
+                self._rebuild(rows, now, palette, cursor_route)
+                return
+            for route in stale:
                 self.remove_row(route)
                 self._cells.pop(route, None)
             for opportunity in rows:
-                cells = self._cell_texts(opportunity, snapshot.ts)
+                cells = self._cell_texts(opportunity, now)
                 route = opportunity.route_id
                 previous = self._cells.get(route)
                 if route not in self.rows:
@@ -319,6 +389,8 @@ class OpportunitiesTable(DataTable[str | Text]):
                             self.update_cell(route, key, styled[index])
                 self._cells[route] = cells
             self._shown = wanted
+            # Rendered cells of rows that left the table are dead weight.
+            self._rendered = {k: v for k, v in self._rendered.items() if k[0] in wanted}
             order = list(wanted)
             if self.routes != order:
                 rank = {route: index for index, route in enumerate(order)}
@@ -327,7 +399,36 @@ class OpportunitiesTable(DataTable[str | Text]):
                 index = self.get_row_index(cursor_route)
                 if index != self.cursor_row:
                     self.move_cursor(row=index, animate=False)
-        self._update_titles(len(rows), len(matching), len(snapshot.opportunities))
+
+    def _rebuild(
+        self, rows: list[Opportunity], now: float, palette: Palette, cursor_route: str | None
+    ) -> None:
+        """More rows went than stayed (as dolphie does): clear and add the rows in rank
+        order, one pass instead of a removal each (DataTable re-indexes every row on each),
+        reusing the cell objects whose text did not change so their rendering is kept."""
+        kept = {route: self.get_row(route) for route in self.routes}
+        cursor_index, scroll_y = self.cursor_row, self.scroll_y
+        self.clear()
+        cells_before, self._cells = self._cells, {}
+        for opportunity in rows:
+            route = opportunity.route_id
+            cells = self._cell_texts(opportunity, now)
+            styled = self._styled(cells, opportunity, palette)
+            previous, old = cells_before.get(route), kept.get(route)
+            if previous is not None and old is not None:
+                styled = [old[i] if previous[i] == cells[i] else styled[i]
+                          for i in range(len(COLUMNS))]
+            self.add_row(*styled, key=route)
+            self._cells[route] = cells
+        self._shown = {o.route_id: o for o in rows}
+        self._rendered = {k: v for k, v in self._rendered.items() if k[0] in self._shown}
+        if cursor_route in self._shown:
+            cursor_index = self.get_row_index(cursor_route)
+        if self.row_count:
+            self.move_cursor(row=min(cursor_index, self.row_count - 1), animate=False,
+                             scroll=False)
+        if scroll_y:  # once the new rows are measured, where the user had scrolled to
+            self.call_after_refresh(self.scroll_to, y=scroll_y, animate=False)
 
     def _cell_texts(self, opportunity: Opportunity, now: float) -> tuple[str, ...]:
         mark = SELECTED_MARK if opportunity.route_id == self.selected_route else " "
@@ -368,7 +469,7 @@ class OpportunitiesTable(DataTable[str | Text]):
             count = f"top {listed} of {matching}"
         else:
             count = f"{listed}" if listed == total else f"{listed} of {total}"
-        self.border_title = f"Opportunities ({count})"
+        retitle(self, f"Opportunities ({count})")
         kinds = " ".join(
             f"{index}{KIND_SHORT[kind]}{'✓' if kind in self.kinds_shown else '✗'}"
             for index, kind in enumerate(KIND_KEYS, start=1)
@@ -376,4 +477,4 @@ class OpportunitiesTable(DataTable[str | Text]):
         subtitle = f"sort: {self.sort_key.value} · {kinds}"
         if self.filter_text:
             subtitle += f" · filter: {self.filter_text}"
-        self.border_subtitle = subtitle
+        retitle(self, subtitle=subtitle)

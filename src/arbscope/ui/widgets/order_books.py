@@ -17,6 +17,7 @@ from textual.widget import Widget
 from arbscope.models import Leg, MarketSnapshot, Opportunity, OrderBook, Side
 from arbscope.ui.format import fmt_age, fmt_amount, fmt_price, route_label
 from arbscope.ui.palette import Palette
+from arbscope.ui.widgets.common import retitle
 
 HEADER_LINES = 3
 """Leg title, VWAP line, column header."""
@@ -78,10 +79,10 @@ class OrderBooksPane(Widget, can_focus=True):
         self._route = route
         self._open = is_open
         if route is None:
-            self.border_title = "Order books"
+            retitle(self, "Order books")
         else:
             state = "" if is_open else " · closed"
-            self.border_title = f"Order books · {route_label(route)}{state}"
+            retitle(self, f"Order books · {route_label(route)}{state}")
         self.refresh()
 
     def render(self) -> RenderableType:

@@ -26,10 +26,12 @@ from arbscope.models import MarketSnapshot, OrderBook, split_symbol
 from arbscope.ui.format import fmt_amount, truncate
 from arbscope.ui.palette import Palette
 from arbscope.ui.spreads import Grid, mid_deviation_grid, spatial_grid
+from arbscope.ui.widgets.common import retitle
 
 CELL_WIDTH = 6
 LABEL_WIDTH = 10
 LEGEND_STEPS = 11
+HEADER_AND_LEGEND = 2
 
 
 class HeatmapView(StrEnum):
@@ -69,7 +71,7 @@ class SpreadHeatmap(Widget, can_focus=True):
         self._symbol: str | None = None
         self._trade_size: float | None = None
         self._max_age: Callable[[str], float] = lambda venue: math.inf
-        self._shape = (0, 0)
+        self._height = 0
         self.grid: Grid | None = None
         """The grid on screen (tests read its numbers)."""
 
@@ -106,19 +108,26 @@ class SpreadHeatmap(Widget, can_focus=True):
             self.grid = None
         elif self.view is HeatmapView.DEVIATION:
             self.grid = mid_deviation_grid(snapshot.books, self._is_fresh)
-            self.border_title = "Mid deviation from median (bps) · symbol × venue"
+            retitle(self, "Mid deviation from median (bps) · symbol × venue")
         elif self._symbol is not None and self._trade_size:
             self.grid = spatial_grid(
                 self._symbol, snapshot.books, snapshot.markets, self._trade_size, self._is_fresh
             )
             size = f"{fmt_amount(self._trade_size)} {split_symbol(self._symbol)[0]}"
-            self.border_title = f"Net bps {self._symbol} · buy row → sell col · {size}"
+            retitle(self, f"Net bps {self._symbol} · buy row → sell col · {size}")
         else:
             self.grid = None
-            self.border_title = "Spread heatmap"
-        shape = (0, 0) if self.grid is None else (len(self.grid.rows), len(self.grid.columns))
-        self.refresh(layout=shape != self._shape)
-        self._shape = shape
+            retitle(self, "Spread heatmap")
+        # Height for the largest grid this view can show (every venue, or every symbol),
+        # so following another route never changes the layout of the screen.
+        if snapshot is not None:
+            universe = (len(snapshot.health) if self.view is HeatmapView.ROUTES
+                        else len({symbol for _, symbol in snapshot.books}))
+            height = max(universe, 1) + HEADER_AND_LEGEND + 2  # + the border
+            if height != self._height:
+                self._height = height
+                self.styles.height = height
+        self.refresh()
 
     def render(self) -> RenderableType:
         palette = Palette.of(self.app)

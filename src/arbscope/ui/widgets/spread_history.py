@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 
 from rich.console import RenderableType
 from rich.style import Style
@@ -20,6 +21,7 @@ from arbscope.models import Kind, Opportunity
 from arbscope.ui.format import fmt_age, route_label
 from arbscope.ui.history import Sample
 from arbscope.ui.palette import Palette
+from arbscope.ui.widgets.common import retitle
 
 AXIS_WIDTH = 7
 DOT_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
@@ -110,7 +112,7 @@ class SpreadHistory(Widget, can_focus=True):
         self._bands = bands if statistical else None
         what = "z-score" if statistical else "net bps"
         label = f" · {route_label(route)}" if route is not None else ""
-        self.border_title = f"Spread history · {what}{label}"
+        retitle(self, f"Spread history · {what}{label}")
         # The chart moves only when a sample arrives (or the window slides a column).
         drawn = (route.route_id if route else None, len(samples),
                  samples[-1].ts if samples else None, round(now / (window_s / 100)))
@@ -153,11 +155,13 @@ class SpreadHistory(Widget, can_focus=True):
             axis = f"{label:>+6.1f} " if index in labelled else " " * AXIS_WIDTH
             text.append(axis, style=muted)
             guide_char, guide_style = guide_rows.get(index, (" ", muted))
-            for char in row:
-                if char == " ":
-                    text.append(guide_char, style=guide_style)
+            # Runs of guide and of line characters, one span each (not one per cell).
+            for is_gap, run in groupby(row, key=lambda char: char == " "):
+                chars = "".join(run)
+                if is_gap:
+                    text.append(guide_char * len(chars), style=guide_style)
                 else:
-                    text.append(char, style=line)
+                    text.append(chars, style=line)
             text.append("\n")
         inner = self.content_size.width - AXIS_WIDTH
         last = f"now {values[-1]:+.1f}"

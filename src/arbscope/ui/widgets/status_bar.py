@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from arbscope.models import MarketSnapshot, VenueState
 from arbscope.ui.format import fmt_age, fmt_clock
@@ -38,7 +39,7 @@ class StatusLine:
     """The market's time now; None uses the snapshot's."""
 
 
-class StatusBar(Static):
+class StatusBar(Widget):
     """Source badge, venue health with book ages, update rate, trade size, clock, paused."""
 
     DEFAULT_CSS = """
@@ -50,22 +51,20 @@ class StatusBar(Static):
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+        super().__init__(id=id)
         self._snapshot: MarketSnapshot | None = None
         self._line = StatusLine()
 
     def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw())
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh())
 
     def show(self, snapshot: MarketSnapshot | None, line: StatusLine) -> None:
         self._snapshot = snapshot
         self._line = line
-        self._draw()
+        self.refresh()  # one line of fixed height: never a layout
 
-    def _draw(self) -> None:
-        if not self.is_mounted:
-            return
-        self.update(self.status_text(Palette.of(self.app)))
+    def render(self) -> RenderableType:
+        return self.status_text(Palette.of(self.app))
 
     def status_text(self, palette: Palette) -> Text:
         snapshot = self._snapshot

@@ -1,0 +1,14 @@
+"""Small helpers every pane uses."""
+
+from __future__ import annotations
+
+from textual.widget import Widget
+
+
+def retitle(widget: Widget, title: str | None = None, subtitle: str | None = None) -> None:
+    """Set a pane's border title/subtitle only when it changes: Textual repaints the
+    whole pane on every assignment, even of the same text."""
+    if title is not None and title != widget.border_title:
+        widget.border_title = title
+    if subtitle is not None and subtitle != widget.border_subtitle:
+        widget.border_subtitle = subtitle
