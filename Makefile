@@ -21,8 +21,8 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml constraints.txt
 	$(PIP) install --quiet -c constraints.txt -e ".[test,dev]"
 	@touch $@ $(VENV)/.installed-run
 
-# Until the monitor lands, run shows the headless scanner on the simulated market.
-RUN_ARGS ?= scan --sim
+# The monitor on the simulated market (`make run ARGS="--seed 3"`, or RUN_ARGS="scan --sim").
+RUN_ARGS ?= monitor --sim
 
 run: $(VENV)/.installed-run
 	$(BIN)/arbscope $(RUN_ARGS) $(ARGS)

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.command import CommandPalette
 
 from arbscope.models import Kind
-from arbscope.ui.app import KEY_HELP, ArbscopeApp
+from arbscope.ui.app import ArbscopeApp, key_help
 from arbscope.ui.format import KIND_SHORT, route_label
 from arbscope.ui.palette import Palette
 from arbscope.ui.screens.help import HelpScreen
@@ -95,6 +95,7 @@ async def test_books_of_an_open_route_tint_exactly_the_levels_the_trade_takes(
             if not isinstance(span.style, str) and span.style.bgcolor in tints
         ]
         assert len(tinted_rows) == expected
+        assert rendered.plain.count("◂") == expected  # visible without colour too
         assert "VWAP" in rendered.plain and "▶" in rendered.plain
 
 
@@ -259,7 +260,8 @@ async def test_question_mark_shows_every_key_and_escape_closes_it(
             assert shown in listed, binding
         for key in ("Tab", "Ctrl+P", "j k"):
             assert key in listed
-        assert app.screen.keys == KEY_HELP
+        assert app.screen.keys == key_help(0.25)
+        assert "by 25%" in listed + " ".join(text for _, text in app.screen.keys)
         frames = app.frames
         app.refresh_panes()  # the timer keeps the main screen current under the help
         assert app.frames == frames + 1

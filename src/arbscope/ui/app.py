@@ -80,22 +80,23 @@ class SnapshotSource(Protocol):
     def set_config(self, config: EngineConfig) -> None: ...
 
 
-KEY_HELP: tuple[tuple[str, str], ...] = (
-    ("↑ ↓  j k", "move in the opportunities table"),
-    ("Enter", "select the highlighted route: books, heatmap and history follow it"),
-    ("Tab  Shift+Tab", "cycle the panes"),
-    ("/", "filter routes by words (Enter keeps the filter, Esc clears it)"),
-    ("1 2 3 4", "show or hide spatial, triangular, cross-currency, statistical"),
-    ("s", "rank by net profit or by net bps"),
-    ("h", "heatmap: venue pairs of the symbol / every symbol's mid deviation"),
-    ("+  -", "trade size up / down (Settings.trade_notional_step)"),
-    ("p", "pause or resume the display (the market keeps running)"),
-    ("t", "pick a theme"),
-    ("Ctrl+P", "command palette: every action by name"),
-    ("?", "this help"),
-    ("q", "quit"),
-)
-"""Every key of the main screen, as the help screen lists it."""
+def key_help(size_step: float) -> tuple[tuple[str, str], ...]:
+    """Every key of the main screen, as the help screen lists it."""
+    return (
+        ("↑ ↓  j k", "move in the opportunities table (the panes follow until Enter)"),
+        ("Enter", "pin the highlighted route: books, heatmap and history stay on it"),
+        ("Tab  Shift+Tab", "cycle the panes"),
+        ("/", "filter routes by words (Enter keeps the filter, Esc clears it)"),
+        ("1 2 3 4", "show or hide spatial, triangular, cross-currency, statistical"),
+        ("s", "rank by net profit or by net bps"),
+        ("h", "heatmap: venue pairs of the symbol / every symbol's mid deviation"),
+        ("+  -", f"trade size up / down by {size_step:.0%} (trade_notional_step)"),
+        ("p", "pause or resume the display (the market keeps running)"),
+        ("t", "pick a theme"),
+        ("Ctrl+P", "command palette: every action by name"),
+        ("?", "this help (Esc closes it)"),
+        ("q", "quit"),
+    )
 
 
 class ArbscopeApp(App[None]):
@@ -348,7 +349,8 @@ class ArbscopeApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(KEY_HELP, about=self._about()))
+            self.push_screen(HelpScreen(key_help(self.settings.trade_notional_step),
+                                        about=self._about()))
 
     def _about(self) -> str:
         source = self._snapshot.source

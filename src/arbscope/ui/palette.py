@@ -82,6 +82,6 @@ class Palette:
             color=background.get_contrast_text(1.0).rich_color,
         )
 
-    def highlight(self, colour: Color, amount: float = 0.35) -> Style:
+    def highlight(self, colour: Color, amount: float = 0.5) -> Style:
         """A background tint of `colour` over the pane, for consumed book levels."""
         return Style(bgcolor=self.background.blend(colour, amount).rich_color, bold=True)

@@ -22,7 +22,7 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > VerticalScroll {
-        width: 76;
+        width: 92;
         height: auto;
         max-height: 90%;
         border: thick $primary;

@@ -24,7 +24,9 @@ HEADER_LINES = 3
 PRICE_WIDTH = 12
 SIZE_WIDTH = 9
 LADDER_GAP = 3
-LADDER_MIN_WIDTH = PRICE_WIDTH + 2 * SIZE_WIDTH
+TAKEN_MARK = " ◂"
+"""After a level the trade takes from (besides the tint, for terminals with few colours)."""
+LADDER_MIN_WIDTH = PRICE_WIDTH + 2 * SIZE_WIDTH + len(TAKEN_MARK)
 
 
 @dataclass(frozen=True)
@@ -127,10 +129,10 @@ class OrderBooksPane(Widget, can_focus=True):
         vwap = Text()
         if self._open and leg.amount > 0:
             vwap.append(f"VWAP {fmt_price(leg.vwap)}", style="bold")
-            vwap.append(f" · {leg.levels_used} lvl · fee {leg.fee_rate * 1e4:.1f}bp", style=muted)
+            vwap.append(f" · {leg.levels_used} lvl · fee {leg.fee_rate * 1e4:g}bp", style=muted)
         else:
             vwap.append("route closed: no fills", style=muted)
-        vwap.append(f" · {fmt_age(book.age(now))}", style=muted)
+        title.append(f" · {fmt_age(book.age(now))}", style=muted)
         header = Text(f"{'price':>{PRICE_WIDTH}}{'size':>{SIZE_WIDTH}}{'cum':>{SIZE_WIDTH}}",
                       style=muted)
         lines = [_fit(title, width), _fit(vwap, width), _fit(header, width)]
@@ -153,8 +155,8 @@ class OrderBooksPane(Widget, can_focus=True):
         line.append(f"{fmt_amount(row.cumulative):>{SIZE_WIDTH}}", style=palette.fg(palette.muted))
         if row.consumed:
             line.stylize(palette.highlight(colour))
+            line.append(TAKEN_MARK, style=palette.fg(colour, bold=True))
         return line
-
     @staticmethod
     def _spread(book: OrderBook) -> str:
         if book.best_bid is None or book.best_ask is None or book.mid is None:

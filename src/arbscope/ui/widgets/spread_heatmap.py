@@ -150,7 +150,9 @@ class SpreadHeatmap(Widget, can_focus=True):
                 if value is None:
                     out.append(f"{'·':>{CELL_WIDTH}}", style=muted)
                 else:
-                    out.append(f"{value:>+{CELL_WIDTH}.1f}", style=palette.heat_style(value, scale))
+                    # One space apart always: 4 significant characters at most.
+                    cell = f"{value:+.1f}" if abs(value) < 100 else f"{value:+.0f}"
+                    out.append(f" {cell:>{CELL_WIDTH - 1}}", style=palette.heat_style(value, scale))
         out.append("\n")
         out.append_text(self._legend(scale, palette))
         return out
