@@ -60,6 +60,8 @@ class OrderBooksPane(Widget, can_focus=True):
 
     DEFAULT_CSS = """
     OrderBooksPane {
+        text-wrap: nowrap;
+        text-overflow: clip;
         height: 1fr;
         padding: 0 1;
     }

@@ -75,6 +75,8 @@ class SpreadHistory(Widget, can_focus=True):
 
     DEFAULT_CSS = """
     SpreadHistory {
+        text-wrap: nowrap;
+        text-overflow: clip;
         height: 1fr;
         padding: 0 1;
     }

@@ -44,6 +44,8 @@ class StatusBar(Widget):
 
     DEFAULT_CSS = """
     StatusBar {
+        text-wrap: nowrap;
+        text-overflow: clip;
         height: 1;
         dock: top;
         background: $panel;
