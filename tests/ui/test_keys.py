@@ -6,8 +6,9 @@ from rich.text import Text
 from textual.command import CommandPalette
 
 from arbscope.models import Kind
-from arbscope.ui.app import ArbscopeApp, key_help
+from arbscope.ui.app import ArbscopeApp
 from arbscope.ui.format import KIND_SHORT, route_label
+from arbscope.ui.keys import key_help
 from arbscope.ui.palette import Palette
 from arbscope.ui.screens.help import HelpScreen
 from arbscope.ui.widgets.filter_bar import FilterBar

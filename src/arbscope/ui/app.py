@@ -24,8 +24,9 @@ from arbscope.engine.config import EngineConfig
 from arbscope.models import Kind, MarketSnapshot, Opportunity
 from arbscope.storage.paths import user_themes_dir
 from arbscope.storage.settings import Settings
-from arbscope.ui.format import KIND_KEYS, route_symbol
+from arbscope.ui.format import route_symbol
 from arbscope.ui.history import RouteHistory
+from arbscope.ui.keys import key_help, palette_commands
 from arbscope.ui.screens.help import HelpScreen
 from arbscope.ui.spreads import trade_size_base
 from arbscope.ui.themes import (
@@ -79,24 +80,6 @@ class SnapshotSource(Protocol):
 
     def set_config(self, config: EngineConfig) -> None: ...
 
-
-def key_help(size_step: float) -> tuple[tuple[str, str], ...]:
-    """Every key of the main screen, as the help screen lists it."""
-    return (
-        ("↑ ↓  j k", "move in the opportunities table (the panes follow until Enter)"),
-        ("Enter", "pin the highlighted route: books, heatmap and history stay on it"),
-        ("Tab  Shift+Tab", "cycle the panes"),
-        ("/", "filter routes by words (Enter keeps the filter, Esc clears it)"),
-        ("1 2 3 4", "show or hide spatial, triangular, cross-currency, statistical"),
-        ("s", "rank by net profit or by net bps"),
-        ("h", "heatmap: venue pairs of the symbol / every symbol's mid deviation"),
-        ("+  -", f"trade size up / down by {size_step:.0%} (trade_notional_step)"),
-        ("p", "pause or resume the display (the market keeps running)"),
-        ("t", "pick a theme"),
-        ("Ctrl+P", "command palette: every action by name"),
-        ("?", "this help (Esc closes it)"),
-        ("q", "quit"),
-    )
 
 
 class ArbscopeApp(App[None]):
@@ -405,28 +388,4 @@ class ArbscopeApp(App[None]):
         return True
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield SystemCommand("Select route", "Show the highlighted route's books, heatmap and "
-                            "history", self.table.action_select_cursor)
-        yield SystemCommand("Filter routes", "Type words a route must contain (/)",
-                            self.action_filter)
-        for index, kind in enumerate(KIND_KEYS, start=1):
-            yield SystemCommand(f"Toggle {kind.value.replace('_', '-')}",
-                                f"Show or hide {kind.value} opportunities ({index})",
-                                lambda kind=kind: self.action_toggle_kind(kind.value))
-        yield SystemCommand("Toggle sort", "Rank by net profit or net bps (s)",
-                            self.table.action_toggle_sort)
-        yield SystemCommand("Toggle heatmap view", "Venue pairs or mid deviation (h)",
-                            self.action_toggle_heatmap)
-        yield SystemCommand("Increase trade size", "Trade size up (+)", self.action_size_up)
-        yield SystemCommand("Decrease trade size", "Trade size down (-)", self.action_size_down)
-        if self.paused:
-            yield SystemCommand("Resume display", "Show the live market again (p)",
-                                self.action_resume)
-        else:
-            yield SystemCommand("Pause display", "Freeze the screen; the market keeps "
-                                "running (p)", self.action_pause)
-        yield SystemCommand("Theme", "Pick a theme (t)", self.action_pick_theme)
-        yield SystemCommand("Help", "Every key (?)", self.action_help)
-        yield SystemCommand("Quit", "Leave arbscope (q)", self.action_quit)
-        yield SystemCommand("Screenshot", "Save an SVG of the screen in the current folder",
-                            lambda: self.set_timer(0.1, self.deliver_screenshot))
+        return palette_commands(self)

@@ -11,15 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import ClassVar, Self
+from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
-from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import var
 from textual.widgets import DataTable
@@ -36,10 +32,8 @@ from arbscope.ui.format import (
     truncate,
 )
 from arbscope.ui.palette import Palette
+from arbscope.ui.widgets.cached_table import CachedTable
 from arbscope.ui.widgets.common import retitle
-
-SegmentLines = list[list[Segment]]
-"""A rendered cell: lines of segments (DataTable's own cell format)."""
 
 
 class SortKey(StrEnum):
@@ -61,12 +55,6 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 """(key, header, width): fixed widths so a changing number never moves a column."""
 
 SELECTED_MARK = "▶"
-
-SCREEN_ROWS = 100
-"""More rows than any terminal shows at once."""
-
-STYLE_CACHE_LIMIT = 10_000
-"""Combined cell styles kept (a few per visible cell: cursor, hover, sign)."""
 
 MAX_ROWS = 50
 """Rows listed at most: the best routes; the title says how many more there are."""
@@ -98,7 +86,7 @@ def matches(opportunity: Opportunity, filter_text: str) -> bool:
     return all(word in haystack for word in words)
 
 
-class OpportunitiesTable(DataTable[str | Text]):
+class OpportunitiesTable(CachedTable):
     """Current opportunities, best first; Enter selects the highlighted route."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -138,7 +126,7 @@ class OpportunitiesTable(DataTable[str | Text]):
             self.sort_key = sort_key
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False, cell_padding=1)
+        super().__init__(columns=len(COLUMNS), id=id)
         self._snapshot: MarketSnapshot | None = None
         self._shown: dict[str, Opportunity] = {}
         self.matching = 0
@@ -146,18 +134,6 @@ class OpportunitiesTable(DataTable[str | Text]):
         self._cells: dict[str, tuple[str, ...]] = {}
         """Plain text of every cell on screen, to rewrite only what changed."""
         self._palette: Palette | None = None
-        self._syncing = False
-        self._own_style: Style | None = None
-        self._cell_styles: dict[tuple[object, ...], tuple[Style, Style]] = {}
-        """(padding style, text style) by base style, position, cursor, hover, cell style."""
-        self._rendered: dict[tuple[object, ...], tuple[object, int, SegmentLines]] = {}
-        """Rendered cells by position and style, with the value they were rendered from."""
-        # DataTable's own render caches are keyed by its update count, so with a refresh
-        # every 100 ms they hold only dead entries: keep them one screen small (every
-        # object they hold is one more for the garbage collector to walk).
-        for cache in (self._row_render_cache, self._line_cache, self._row_renderable_cache):
-            cache.maxsize = SCREEN_ROWS
-        self._cell_render_cache.maxsize = SCREEN_ROWS * len(COLUMNS)
         self.border_title = "Opportunities"
 
     def on_mount(self) -> None:
@@ -225,113 +201,6 @@ class OpportunitiesTable(DataTable[str | Text]):
         if opportunity is not None:
             self.post_message(self.OpportunitySelected(opportunity))
 
-    # -- rendering -------------------------------------------------------------
-
-    def refresh(
-        self,
-        *regions: Region,
-        repaint: bool = True,
-        layout: bool = False,
-        recompose: bool = False,
-    ) -> Self:
-        # DataTable.remove_row asks for a layout of the whole screen (which repaints every
-        # pane); while syncing, one is asked for only if the number of rows changed.
-        if layout and self._syncing:
-            layout = False
-        if repaint:
-            self._own_style = None
-        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
-
-    def notify_style_update(self) -> None:
-        self._own_style = None
-        self._cell_styles.clear()
-        super().notify_style_update()
-
-    @property
-    def rich_style(self) -> Style:
-        # DataTable asks for it once per line drawn and Textual computes it afresh each
-        # time (walking every ancestor's styles): keep it until the next repaint.
-        style = self._own_style
-        if style is None:
-            style = self._own_style = super().rich_style
-        return style
-
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> SegmentLines:
-        # Works around DataTable dropping every rendered cell whenever any cell
-        # changes: a cell whose value object is unchanged keeps its segments
-        # (re-stamped with its new row index when the ranking moved it).
-        if row_index < 0 or column_index < 0:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        if row_key is None or column_key is None:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        value = self._data[row_key][column_key]
-        key = (row_key, column_key, base_style, width, cursor, hover,
-               self._show_hover_cursor, self._pseudo_class_state)
-        cached = self._rendered.get(key)
-        if cached is not None and cached[0] is value:
-            if cached[1] == row_index:
-                return cached[2]
-            meta = Style.from_meta({"row": row_index, "column": column_index})
-            lines = [[Segment(seg.text, (seg.style or Style()) + meta) for seg in line]
-                     for line in cached[2]]
-        elif isinstance(value, Text) and not value.spans:
-            lines = self._render_plain_cell(value, row_index, column_index, base_style, width,
-                                            cursor, hover)
-        else:
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor,
-                                         hover)
-        self._rendered[key] = (value, row_index, lines)
-        return lines
-
-    def _render_plain_cell(
-        self,
-        value: Text,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool,
-        hover: bool,
-    ) -> SegmentLines:
-        """One-line, one-style cell straight to segments: the same styles DataTable layers
-        (base, the cell's own, cursor and hover), without Rich's general layout pass."""
-        key = (base_style, row_index, column_index, cursor, hover, value.style)
-        styles = self._cell_styles.get(key)
-        if styles is None:
-            component_style, post_style = self._get_styles_to_render_cell(
-                False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
-            )
-            pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
-            pre += component_style
-            own = self.app.console.get_style(value.style) if value.style else Style.null()
-            if len(self._cell_styles) > STYLE_CACHE_LIMIT:
-                self._cell_styles.clear()
-            styles = self._cell_styles[key] = (pre + post_style, pre + own + post_style)
-        pad_style, text_style = styles
-        pad = self.cell_padding
-        inner = max(0, width - 2 * pad)
-        plain = value.plain
-        if cell_len(plain) > inner:
-            plain = set_cell_size(plain, max(0, inner - 1)) + "…" if inner else ""
-        gap = inner - cell_len(plain)
-        left = gap if value.justify == "right" else 0
-        return [[
-            Segment(" " * (pad + left), pad_style),
-            Segment(plain, text_style),
-            Segment(" " * (gap - left + pad), pad_style),
-        ]]
-
     # -- the in-place update ---------------------------------------------------
 
     def _repaint(self) -> None:
@@ -350,14 +219,8 @@ class OpportunitiesTable(DataTable[str | Text]):
         rows = matching[:MAX_ROWS]
         wanted = {o.route_id: o for o in rows}
         cursor_route = self.highlighted_route
-        rows_before = self.row_count
-        self._syncing = True
-        try:
+        with self.one_layout():
             self._apply(rows, wanted, snapshot.ts, palette, cursor_route)
-        finally:
-            self._syncing = False
-        if self.row_count != rows_before:
-            self.refresh(layout=True)
         self._update_titles(len(rows), len(matching), len(snapshot.opportunities))
 
     def _apply(
@@ -389,8 +252,7 @@ class OpportunitiesTable(DataTable[str | Text]):
                             self.update_cell(route, key, styled[index])
                 self._cells[route] = cells
             self._shown = wanted
-            # Rendered cells of rows that left the table are dead weight.
-            self._rendered = {k: v for k, v in self._rendered.items() if k[0] in wanted}
+            self.forget_rendered_except(wanted)
             order = list(wanted)
             if self.routes != order:
                 rank = {route: index for index, route in enumerate(order)}
@@ -421,7 +283,7 @@ class OpportunitiesTable(DataTable[str | Text]):
             self.add_row(*styled, key=route)
             self._cells[route] = cells
         self._shown = {o.route_id: o for o in rows}
-        self._rendered = {k: v for k, v in self._rendered.items() if k[0] in self._shown}
+        self.forget_rendered_except(self._shown)
         if cursor_route in self._shown:
             cursor_index = self.get_row_index(cursor_route)
         if self.row_count:
