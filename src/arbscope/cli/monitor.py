@@ -47,19 +47,19 @@ def build_app(args: argparse.Namespace) -> ArbscopeApp:
     return ArbscopeApp(ScannerThread(scanner), settings, clock=clock)
 
 
-GC_THRESHOLDS = (10_000, 10, 10)
-"""The scanner keeps each snapshot's objects alive for a step or two, so with
-Python's default (700) they are walked by hundreds of young collections a
-second and piled into full collections of 40-60 ms; larger batches collect
-them young, a few times a second, in a few ms each (see benchmarks/bench_ui)."""
-
-
 def settle_memory() -> None:
-    """Tune the garbage collector for an app that must not stall its frames."""
+    """Hand garbage collection to the app, which collects between frames.
+
+    The scanner keeps each snapshot's objects alive for a step or two, so the
+    collector's automatic runs (triggered by allocation counts, at any moment)
+    walk them by the hundred a second and pile them into full passes of 40-60
+    ms in the middle of frames. Off, the app collects right after each frame is
+    on screen (`ArbscopeApp._collect_garbage`).
+    """
     gc.collect()
-    # Everything loaded so far lives as long as the app: out of every full pass.
+    # Everything loaded so far lives as long as the app: out of every pass.
     gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+    gc.disable()
 
 
 def main(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ never steps it (tests may, with `refresh_timer=False`, then call `refresh_panes`
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
@@ -46,6 +47,10 @@ from arbscope.ui.widgets.status_bar import StatusBar, StatusLine
 
 class Valuer(Protocol):
     def valuation(self) -> Mapping[str, float]: ...
+
+
+FULL_COLLECTION_EVERY = 50
+"""Frames between two full garbage collections (5 s at 10 Hz) when the app collects."""
 
 
 @runtime_checkable
@@ -142,6 +147,7 @@ class ArbscopeApp(App[None]):
         self._shown: MarketSnapshot | None = None
         self._holding = False
         self._failure_shown = False
+        self._frames_since_full = 0
         self._install_themes()
         # The panes, kept by reference: `query_one` would search whichever screen is on
         # top (help, theme picker) when the refresh timer fires.
@@ -221,9 +227,22 @@ class ArbscopeApp(App[None]):
 
     def _release_scanner(self) -> None:
         self._holding = False
-        self._failure_shown = False
         if isinstance(self.scanner, Holdable):
             self.scanner.release()
+        self._collect_garbage()
+
+    def _collect_garbage(self) -> None:
+        """With the collector's automatic runs off (`cli.monitor.settle_memory`), collect
+        right after a frame is on screen, in the quiet before the next one, instead of
+        whenever an allocation count says so, often in the middle of a frame."""
+        if gc.isenabled():
+            return
+        self._frames_since_full += 1
+        if self._frames_since_full >= FULL_COLLECTION_EVERY:
+            self._frames_since_full = 0
+            gc.collect(2)
+        else:
+            gc.collect(1)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):

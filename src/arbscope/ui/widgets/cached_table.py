@@ -18,9 +18,10 @@ from typing import Self
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from rich.text import Text, TextType
 from textual.geometry import Region
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 SegmentLines = list[list[Segment]]
 """A rendered cell: lines of segments (DataTable's own cell format)."""
@@ -49,6 +50,20 @@ class CachedTable(DataTable[str | Text]):
         for cache in (self._row_render_cache, self._line_cache, self._row_renderable_cache):
             cache.maxsize = SCREEN_ROWS
         self._cell_render_cache.maxsize = SCREEN_ROWS * columns
+
+    def add_row(
+        self,
+        *cells: str | Text,
+        height: int | None = 1,
+        key: str | None = None,
+        label: TextType | None = None,
+    ) -> RowKey:
+        row_key = super().add_row(*cells, height=height, key=key, label=label)
+        if height == 1 and label is None:
+            # Fixed column widths and one-line rows: nothing for DataTable to measure
+            # (it would measure every cell of every new row on the next idle).
+            self._new_rows.discard(row_key)
+        return row_key
 
     @contextmanager
     def one_layout(self) -> Iterator[None]:
