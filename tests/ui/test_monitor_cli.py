@@ -59,7 +59,8 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[ArbscopeApp]]:
 
     monkeypatch.setattr(ArbscopeApp, "run", fake_run)
     yield opened
-    gc.unfreeze()
+    gc.unfreeze()  # main() set the process up for the monitor: undo it for the other tests
+    gc.enable()
 
 
 def test_plain_arbscope_opens_the_monitor_on_the_simulated_market(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from rich.text import Text
 
@@ -11,7 +13,8 @@ from arbscope.ui.palette import Palette
 from arbscope.ui.widgets.spread_heatmap import nice_scale
 from arbscope.ui.widgets.spread_history import SpreadHistory, braille_rows, plot_points
 from arbscope.ui.widgets.status_bar import SOURCE_BADGES, StatusBar
-from tests.ui.conftest import SIZE
+from tests.ui.conftest import SIZE, make_app
+from tests.ui.sim_driver import SteppedMarket
 from tests.ui.test_opportunities_table import TS, HandMadeScanner
 
 
@@ -82,3 +85,19 @@ def test_the_heat_scale_rounds_up_to_one_two_or_five() -> None:
     assert nice_scale(21.5) == 50.0
     assert nice_scale(150.0) == 200.0
     assert nice_scale(500.0) == 500.0
+
+
+async def test_with_automatic_collection_off_the_app_collects_after_each_frame(
+    shared_market: SteppedMarket,
+) -> None:
+    app = make_app(shared_market)
+    async with app.run_test(size=SIZE) as pilot:
+        gc.disable()
+        try:
+            before = [generation["collections"] for generation in gc.get_stats()]
+            app.refresh_panes()
+            await pilot.pause()
+            after = [generation["collections"] for generation in gc.get_stats()]
+        finally:
+            gc.enable()
+        assert after[1] > before[1]  # one collection of the young generations per frame

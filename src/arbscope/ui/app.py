@@ -229,7 +229,6 @@ class ArbscopeApp(App[None]):
         self._holding = False
         if isinstance(self.scanner, Holdable):
             self.scanner.release()
-        self._collect_garbage()
 
     def _collect_garbage(self) -> None:
         """With the collector's automatic runs off (`cli.monitor.settle_memory`), collect
@@ -276,6 +275,7 @@ class ArbscopeApp(App[None]):
             self._show_status(snapshot)
             self._show_selection(snapshot)
         self.frames += 1
+        self.call_after_refresh(self._collect_garbage)
 
     @property
     def shown_snapshot(self) -> MarketSnapshot | None:
