@@ -264,6 +264,8 @@ class ArbscopeApp(App[None]):
             self.history.record(snapshot)
         if not self.paused:
             self.show_snapshot(snapshot)
+        else:
+            self._collect_garbage()  # nothing drawn: the quiet is now
 
     def show_snapshot(self, snapshot: MarketSnapshot) -> None:
         self._shown = snapshot
