@@ -21,7 +21,7 @@ class Sample:
 
 
 class RouteHistory:
-    def __init__(self, window_s: float = 300.0, min_interval_s: float = 0.5) -> None:
+    def __init__(self, window_s: float = 300.0, min_interval_s: float = 1.0) -> None:
         self.window_s = window_s
         """How far back the chart can look, seconds."""
         self.min_interval_s = min_interval_s
