@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 
 from arbscope.cli import run
 from arbscope.market.replay import ReplayFeed
+from arbscope.models import Market
 
 HEADER = {"type": "header", "version": 1, "created": 1000.0, "source": "test"}
 
@@ -166,9 +169,28 @@ def test_unknown_symbol_for_a_replay_is_exit_2_with_the_recorded_ones(
     assert "ETH/USD not in" in capsys.readouterr().err
 
 
-def test_live_is_not_available_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["scan", "--live", "binance"]) == 2
-    assert "live markets are not available yet" in capsys.readouterr().err
+class _SilentFeed:
+    """A live venue that never sends a book (unreachable, say)."""
+
+    name = "LIVE"
+    venues = ("nowhere",)
+
+    def markets(self) -> list[Market]:
+        return []
+
+    async def run(self, sink: object) -> None:
+        await asyncio.sleep(3600)
+
+
+def test_recording_ends_on_time_when_no_book_arrives() -> None:
+    from arbscope.cli.record import _record
+    from arbscope.market.service import MarketService
+
+    service = MarketService([_SilentFeed()])
+    end = time.time() + 0.3
+    # Without the clock check this waits forever and wait_for raises TimeoutError.
+    asyncio.run(asyncio.wait_for(_record(service, asyncio.Event(), time.time, end), timeout=10))
+    assert time.time() >= end
 
 
 def test_record_from_a_replay_gives_back_the_same_books(crossing: Path, tmp_path: Path) -> None:

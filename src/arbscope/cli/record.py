@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,17 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=main)
 
 
-async def _record(service: MarketService, stopped: asyncio.Event, poll_s: float = 0.05) -> None:
+async def _record(
+    service: MarketService,
+    stopped: asyncio.Event,
+    clock: Callable[[], float],
+    end: float,
+    poll_s: float = 0.05,
+) -> None:
     await service.start()
     try:
-        while not stopped.is_set() and not service.finished:
+        # The clock check ends a live recording on time even when no venue sends a book.
+        while not stopped.is_set() and not service.finished and clock() <= end:
             await asyncio.sleep(poll_s)
     finally:
         await service.stop()
@@ -79,7 +87,7 @@ def main(args: argparse.Namespace) -> int:
 
     service.add_listener(record_until_the_end)
     try:
-        asyncio.run(_record(service, stopped))
+        asyncio.run(_record(service, stopped, clock, end))
     except KeyboardInterrupt:
         pass  # what was recorded so far is kept
     finally:
