@@ -9,6 +9,7 @@ or register a listener to see every step (`scan` prints routes as they open).
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable, Sequence
 
@@ -120,6 +121,12 @@ class Scanner:
             self._markets_version = service.markets_version
             self._markets = service.markets()
             self.calculator.set_markets(self._markets.values())
+            # The route index is tens of thousands of long-lived objects; a full
+            # garbage-collection pass over them stalled reads by ~100 ms (bench).
+            # Freezing moves them out of the collector's way; an index replaced
+            # later stays in memory, which is small next to the stalls it avoids.
+            gc.collect()
+            gc.freeze()
         health = service.health()
         down = {venue for venue, h in health.items() if h.state is VenueState.DOWN}
         books = [book for book in service.drain_changed() if book.venue not in down]
