@@ -51,11 +51,13 @@ def _check_side(levels: tuple[Level, ...], side: str, descending: bool) -> None:
         if previous is not None:
             if descending and not price < previous:
                 raise ValueError(
-                    f"{side}[{index}] price {price} must be below {previous}: bids are best (highest) first"
+                    f"{side}[{index}] price {price} must be below {previous}: "
+                    "bids are best (highest) first"
                 )
             if not descending and not price > previous:
                 raise ValueError(
-                    f"{side}[{index}] price {price} must be above {previous}: asks are best (lowest) first"
+                    f"{side}[{index}] price {price} must be above {previous}: "
+                    "asks are best (lowest) first"
                 )
         previous = price
 
