@@ -124,6 +124,22 @@ class Settings(BaseModel):
         }
     )
     """Paper balances per venue (`"*"` applies to every venue not listed)."""
+    paper_limit_tolerance_bps: float | None = Field(default=10.0, ge=0)
+    """Paper orders are IOC limits at the worst expected level widened by this many bps
+    (unset: market IOC, no limit)."""
+    stat_auto_close: bool = False
+    """Close a statistical paper position by itself once abs(z) <= `stat_exit_z`."""
+    risk_thin_edge_bps: float = Field(default=2.0, ge=0)
+    """Risk checklist: a net edge below this many bps warns (one tick of noise eats it)."""
+    risk_freshness_warn_fraction: float = Field(default=0.5, gt=0, le=1)
+    """Risk checklist: warn when a leg's book is older than this fraction of its max age."""
+    risk_depth_warn_fraction: float = Field(default=0.5, gt=0, le=1)
+    """Risk checklist: warn when a leg takes more than this fraction of its side's depth."""
+    risk_balance_warn_fraction: float = Field(default=0.9, gt=0, le=1)
+    """Risk checklist: warn when a route needs more than this fraction of a balance."""
+    risk_volatility_warn_ratio: float = Field(default=2.0, ge=0)
+    """Risk checklist: warn when the net edge is less than this many typical moves
+    during the legs' latency."""
 
     def venue(self, venue: str) -> VenueSettings:
         return self.venues.get(venue) or VenueSettings()

@@ -60,13 +60,13 @@ class BrokerConfig(BaseModel):
 
     limit_tolerance_bps: float | None = Field(default=10.0, ge=0)
     """IOC limit = worst expected level widened by this many bps; None = market IOC.
-    Setting `paper_limit_tolerance_bps` (optional)."""
+    Settings.paper_limit_tolerance_bps."""
     default_latency_ms: float = Field(default=150.0, ge=0)
     """Latency of a venue without its own setting (VenueSettings.latency_ms default)."""
     latency_ms: dict[str, float] = Field(default_factory=dict)
     """Per venue: Settings.venues[venue].latency_ms."""
     stat_auto_close: bool = False
-    """Close statistical positions when abs(z) <= stat_exit_z (setting `stat_auto_close`)."""
+    """Close statistical positions when abs(z) <= stat_exit_z (Settings.stat_auto_close)."""
     stat_exit_z: float = Field(default=0.5, ge=0)
     """Settings.stat_exit_z."""
     fx_static_rates: dict[str, float] = Field(default_factory=dict)
@@ -74,11 +74,10 @@ class BrokerConfig(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BrokerConfig:
-        extra = settings.model_extra or {}
         return cls(
-            limit_tolerance_bps=extra.get("paper_limit_tolerance_bps", 10.0),
+            limit_tolerance_bps=settings.paper_limit_tolerance_bps,
             latency_ms={name: v.latency_ms for name, v in settings.venues.items()},
-            stat_auto_close=bool(extra.get("stat_auto_close", False)),
+            stat_auto_close=settings.stat_auto_close,
             stat_exit_z=settings.stat_exit_z,
             fx_static_rates=dict(settings.fx_static_rates),
         )

@@ -72,24 +72,16 @@ class TicketQuote:
 QuoteAt = Callable[[float], TicketQuote]
 """What the ticket is given: the quote of its route at a size."""
 
-RISK_SETTING_KEYS = {
-    "thin_edge_bps": "risk_thin_edge_bps",
-    "freshness_warn_fraction": "risk_freshness_warn_fraction",
-    "depth_warn_fraction": "risk_depth_warn_fraction",
-    "balance_warn_fraction": "risk_balance_warn_fraction",
-    "volatility_warn_ratio": "risk_volatility_warn_ratio",
-}
-"""RiskThresholds field -> settings.toml key (read while Settings has no field of its own)."""
-
-
 def thresholds_from_settings(settings: Settings) -> RiskThresholds:
-    """RiskThresholds from Settings: `min_profit_threshold` plus optional `risk_*` keys."""
-    extra = settings.model_extra or {}
-    values: dict[str, object] = {"min_net_profit": settings.min_profit_threshold}
-    for field, key in RISK_SETTING_KEYS.items():
-        if key in extra:
-            values[field] = extra[key]
-    return RiskThresholds.model_validate(values)
+    """RiskThresholds from Settings: `min_profit_threshold` and the `risk_*` fields."""
+    return RiskThresholds(
+        min_net_profit=settings.min_profit_threshold,
+        thin_edge_bps=settings.risk_thin_edge_bps,
+        freshness_warn_fraction=settings.risk_freshness_warn_fraction,
+        depth_warn_fraction=settings.risk_depth_warn_fraction,
+        balance_warn_fraction=settings.risk_balance_warn_fraction,
+        volatility_warn_ratio=settings.risk_volatility_warn_ratio,
+    )
 
 
 def _gross(opportunity: Opportunity) -> float:
