@@ -43,7 +43,7 @@ def test_route_labels_read_as_a_trader_would() -> None:
                             Leg(venue="kraken", symbol="BTC/USD", side=Side.BUY),
                             Leg(venue="bitstamp", symbol="BTC/EUR", side=Side.SELL),
                             Leg(venue="kraken", symbol="EUR/USD", side=Side.SELL)))
-    assert route_label(cross) == "BTC kraken→bitstamp USD/EUR"
+    assert route_label(cross) == "BTC kraken→bitstamp→kraken USD/EUR"
 
 
 def test_history_samples_each_open_route_at_most_every_interval() -> None:

@@ -90,8 +90,14 @@ def fmt_clock(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 10) % 10}"
 
 
-def route_label(opportunity: Opportunity) -> str:
-    """A route as a trader reads it: `BTC/USDT binance→okx`, `kraken USD→BTC→ETH→USD`."""
+def route_label(opportunity: Opportunity, width: int | None = None) -> str:
+    """A route as a trader reads it: `BTC/USDT binance→okx`, `kraken USD→BTC→ETH→USD`,
+    `BTC kraken→bitstamp→kraken USD/EUR` (cross-currency: buy, sell, then FX venue).
+
+    `width`: the room the label has; a cross-currency label shortens its venue names
+    to fit (the FX venue is what tells two such routes apart, so it must not be the
+    part a truncation drops).
+    """
     legs = opportunity.legs
     if opportunity.kind in (Kind.SPATIAL, Kind.STATISTICAL) and len(legs) >= 2:
         return f"{legs[0].symbol} {legs[0].venue}→{legs[1].venue}"
@@ -100,9 +106,35 @@ def route_label(opportunity: Opportunity) -> str:
         venue, _, cycle = remainder.partition(":")
         return f"{venue} {cycle.replace('>', '→')}" if cycle else remainder
     if opportunity.kind is Kind.CROSS_CURRENCY and len(legs) >= 2:
-        quotes = "/".join(leg.symbol.split("/", 1)[-1] for leg in legs[:2])
-        return f"{legs[0].symbol.split('/', 1)[0]} {legs[0].venue}→{legs[1].venue} {quotes}"
+        return _cross_label(opportunity, width)
     return remainder.replace(">", "→")
+
+
+MIN_VENUE_CHARS = 3
+"""A cross-currency label never cuts a venue name shorter than this."""
+
+
+def _cross_label(opportunity: Opportunity, width: int | None) -> str:
+    """`BTC bybit→okx→okx USDC/USDT`: base, buy venue, sell venue, FX venue (when the route
+    converts on a market rather than at a static rate), the two quotes."""
+    legs = opportunity.legs
+    base = legs[0].symbol.split("/", 1)[0]
+    quotes = "/".join(leg.symbol.split("/", 1)[-1] for leg in legs[:2])
+    venues = [leg.venue for leg in legs[:3]]
+
+    def label(names: list[str]) -> str:
+        return f"{base} {'→'.join(names)} {quotes}"
+
+    full = label(venues)
+    if width is None or len(full) <= width:
+        return full
+    # Cut the longest names first: the largest common cap whose names fit the room
+    # (never below MIN_VENUE_CHARS; the table truncates whatever still does not fit).
+    room = width - (len(full) - sum(len(v) for v in venues))
+    keep = max(len(v) for v in venues)
+    while keep > MIN_VENUE_CHARS and sum(min(len(v), keep) for v in venues) > room:
+        keep -= 1
+    return label([v[:keep] for v in venues])
 
 
 def route_symbol(opportunity: Opportunity) -> str | None:

@@ -298,7 +298,7 @@ class OpportunitiesTable(CachedTable):
         opened = opportunity.opened_ts
         return (
             f"{mark}{KIND_SHORT[opportunity.kind]}",
-            truncate(route_label(opportunity), COLUMNS[1][2]),
+            truncate(route_label(opportunity, COLUMNS[1][2]), COLUMNS[1][2]),
             f"{fmt_amount(opportunity.size)} {opportunity.size_currency}",
             fmt_amount(opportunity.max_size),
             fmt_bps(opportunity.gross_bps),
