@@ -29,6 +29,7 @@ from arbscope.ui.format import route_symbol
 from arbscope.ui.history import RouteHistory
 from arbscope.ui.keys import key_help, palette_commands
 from arbscope.ui.screens.help import HelpScreen
+from arbscope.ui.screens.venues import VenuesScreen
 from arbscope.ui.spreads import trade_size_base
 from arbscope.ui.themes import (
     DEFAULT_THEME,
@@ -106,6 +107,7 @@ class ArbscopeApp(App[None]):
         Binding("p", "pause", "Pause"),
         Binding("p", "resume", "Resume"),
         Binding("t", "pick_theme", "Theme"),
+        Binding("v", "venues", "Venues", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -355,6 +357,10 @@ class ArbscopeApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(key_help(self.settings.trade_notional_step),
                                         about=self._about()))
+
+    def action_venues(self) -> None:
+        if not isinstance(self.screen, VenuesScreen):
+            self.push_screen(VenuesScreen(lambda: self._snapshot))
 
     def _about(self) -> str:
         source = self._snapshot.source

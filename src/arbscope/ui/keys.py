@@ -26,6 +26,7 @@ def key_help(size_step: float) -> tuple[tuple[str, str], ...]:
         ("+  -", f"trade size up / down by {size_step:.0%} (trade_notional_step)"),
         ("p", "pause or resume the display (the market keeps running)"),
         ("t", "pick a theme"),
+        ("v", "venues: feed health, last error, retries, next retry in"),
         ("Ctrl+P", "command palette: every action by name"),
         ("?", "this help (Esc closes it)"),
         ("q", "quit"),
@@ -55,6 +56,7 @@ def palette_commands(app: ArbscopeApp) -> Iterator[SystemCommand]:
         yield SystemCommand("Pause display", "Freeze the screen; the market keeps "
                             "running (p)", app.action_pause)
     yield SystemCommand("Theme", "Pick a theme (t)", app.action_pick_theme)
+    yield SystemCommand("Venues", "Feed health of every venue (v)", app.action_venues)
     yield SystemCommand("Help", "Every key (?)", app.action_help)
     yield SystemCommand("Quit", "Leave arbscope (q)", app.action_quit)
     yield SystemCommand("Screenshot", "Save an SVG of the screen in the current folder",

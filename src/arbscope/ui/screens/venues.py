@@ -1,0 +1,118 @@
+"""`v`: every venue's feed health in detail (state, ages, rates, errors, retries).
+
+The status bar shows one mark per venue; this screen says why a venue is
+stale or down and when it will be tried again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from arbscope.models import MarketSnapshot, VenueHealth, VenueState
+
+STATE_STYLE = {
+    VenueState.LIVE: "pass",
+    VenueState.CONNECTING: "warn",
+    VenueState.STALE: "warn",
+    VenueState.DOWN: "fail",
+}
+"""Theme variable that colours each state."""
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f}s" if value < 120 else f"{value / 60:.0f}m"
+
+
+def health_rows(snapshot: MarketSnapshot) -> list[tuple[str, ...]]:
+    """One row of plain text per venue, sorted by name (what the table shows)."""
+    rows: list[tuple[str, ...]] = []
+    for name in sorted(snapshot.health):
+        h: VenueHealth = snapshot.health[name]
+        retry_in = None if h.next_retry_ts is None else max(0.0, h.next_retry_ts - snapshot.ts)
+        rows.append(
+            (
+                name,
+                h.state.value,
+                _seconds(h.age(snapshot.ts)),
+                f"{h.updates_per_second:.1f}",
+                str(h.books_accepted),
+                str(h.books_rejected),
+                str(h.errors),
+                str(h.retries),
+                _seconds(retry_in),
+                h.last_error or "",
+            )
+        )
+    return rows
+
+
+class VenuesScreen(ModalScreen[None]):
+    """A live table of venue health; Escape, q or v closes it."""
+
+    DEFAULT_CSS = """
+    VenuesScreen {
+        align: center middle;
+    }
+    VenuesScreen > VerticalScroll {
+        width: 96%;
+        height: auto;
+        max-height: 90%;
+        border: thick $primary;
+        background: $surface;
+        padding: 1 2;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,v", "dismiss", "Close venues", show=True),
+    ]
+
+    HEADERS = (
+        "venue", "state", "book age", "upd/s", "accepted", "rejected",
+        "errors", "retries", "next retry in", "last error",
+    )
+
+    def __init__(self, snapshot: Callable[[], MarketSnapshot], refresh_s: float = 0.5) -> None:
+        super().__init__()
+        self._snapshot = snapshot
+        """Returns the snapshot to show (the app's latest)."""
+        self._refresh_s = refresh_s
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as scroll:
+            scroll.border_title = "Venues · feed health"
+            yield Static(id="venue-health")
+
+    def on_mount(self) -> None:
+        self.refresh_table()
+        self.set_interval(self._refresh_s, self.refresh_table)
+
+    def refresh_table(self) -> None:
+        snapshot = self._snapshot()
+        colours = self.app.theme_variables
+        table = Table(box=None, padding=(0, 1), header_style="bold")
+        for header in self.HEADERS:
+            table.add_column(header, no_wrap=header != "last error",
+                             justify="left" if header in ("venue", "state", "last error")
+                             else "right")
+        for row in health_rows(snapshot):
+            state = VenueState(row[1])
+            colour = colours.get(STATE_STYLE[state], "")
+            table.add_row(row[0], Text(row[1], style=colour), *row[2:])
+        if not snapshot.health:
+            table.add_row("(no venue has reported yet)", *[""] * (len(self.HEADERS) - 1))
+        self.query_one("#venue-health", Static).update(table)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
