@@ -38,12 +38,14 @@ from arbscope.ui.themes import (
     default_variables,
     load_themes,
 )
+from arbscope.ui.trading_controller import TradingController
 from arbscope.ui.widgets.filter_bar import FilterBar
 from arbscope.ui.widgets.opportunities import OpportunitiesTable
 from arbscope.ui.widgets.order_books import OrderBooksPane
 from arbscope.ui.widgets.spread_heatmap import SpreadHeatmap
 from arbscope.ui.widgets.spread_history import Bands, SpreadHistory
 from arbscope.ui.widgets.status_bar import StatusBar, StatusLine
+from arbscope.ui.widgets.trade_log import TradeLogPane
 
 
 class Valuer(Protocol):
@@ -107,6 +109,9 @@ class ArbscopeApp(App[None]):
         Binding("p", "pause", "Pause"),
         Binding("p", "resume", "Resume"),
         Binding("t", "pick_theme", "Theme"),
+        Binding("x", "open_ticket", "Trade"),
+        Binding("e", "export_trades", "Export CSV", show=False),
+        Binding("c", "close_position", "Close position", show=False),
         Binding("v", "venues", "Venues", show=False),
         Binding("q", "quit", "Quit"),
     ]
@@ -159,6 +164,8 @@ class ArbscopeApp(App[None]):
         self.books = OrderBooksPane(id="books")
         self.heatmap = SpreadHeatmap(id="heatmap")
         self.history_chart = SpreadHistory(id="history")
+        self.trading = TradingController(self)
+        """Paper trading: ticket, risk checklist and trade log panes, broker (x, e, c)."""
 
     # -- themes --------------------------------------------------------------------
 
@@ -192,10 +199,12 @@ class ArbscopeApp(App[None]):
             yield self.history_chart
             risk = Vertical(id="risk", classes="reserved")
             risk.border_title = "Risk checklist"
-            yield risk
+            with risk:
+                yield self.trading.risk_pane
             trades = Vertical(id="trades", classes="reserved")
             trades.border_title = "Trade log"
-            yield trades
+            with trades:
+                yield self.trading.open_log()
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -253,6 +262,7 @@ class ArbscopeApp(App[None]):
     async def on_unmount(self) -> None:
         if self.start_scanner:
             await self.scanner.stop()
+        self.trading.close()
 
     # -- the refresh ---------------------------------------------------------------
 
@@ -322,12 +332,16 @@ class ArbscopeApp(App[None]):
             self.history.window_s,
             Bands(entry=config.stat_entry_z, exit=config.stat_exit_z),
         )
+        self.trading.show_route(route, snapshot, is_open)
 
     # -- intents from the panes ---------------------------------------------------------
 
     def on_opportunities_table_opportunity_selected(
         self, event: OpportunitiesTable.OpportunitySelected
     ) -> None:
+        if self.pinned and self.selected is not None and event.route_id == self.selected.route_id:
+            self.trading.open_ticket(self.selected)  # Enter again on the pinned route
+            return
         self.selected = event.opportunity
         self.pinned = True
         self.table.selected_route = event.route_id
@@ -344,6 +358,11 @@ class ArbscopeApp(App[None]):
             self.selected = highlighted
             with self.batch_update():
                 self._show_selection(self._shown)
+
+    def on_trade_log_pane_close_position_requested(
+        self, event: TradeLogPane.ClosePositionRequested
+    ) -> None:
+        self.trading.close_position(event.position_id)
 
     def on_filter_bar_filter_changed(self, event: FilterBar.FilterChanged) -> None:
         self.table.filter_text = event.text
@@ -403,6 +422,15 @@ class ArbscopeApp(App[None]):
             self._show_status(self._snapshot)
         else:
             self.refresh_panes()
+
+    def action_open_ticket(self) -> None:
+        self.trading.open_ticket(self.table.highlighted or self.selected)
+
+    def action_export_trades(self) -> None:
+        self.trading.export()
+
+    def action_close_position(self) -> None:
+        self.trading.close_position()
 
     def action_pick_theme(self) -> None:
         self.search_themes()

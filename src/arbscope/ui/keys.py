@@ -17,7 +17,13 @@ def key_help(size_step: float) -> tuple[tuple[str, str], ...]:
     """Every key of the main screen, as the help screen lists it."""
     return (
         ("↑ ↓  j k", "move in the opportunities table (the panes follow until Enter)"),
-        ("Enter", "pin the highlighted route: books, heatmap and history stay on it"),
+        ("Enter", "pin the highlighted route: books, heatmap, history and checklist stay on "
+                  "it; Enter again opens its trade ticket"),
+        ("x", "trade ticket for the highlighted route (+/- or type the size, y confirms, "
+              "Esc cancels)"),
+        ("e", "export every paper trade to a CSV in the data folder"),
+        ("c", "close an open statistical position (the trade log's highlighted one, "
+              "else the newest)"),
         ("Tab  Shift+Tab", "cycle the panes"),
         ("/", "filter routes by words (Enter keeps the filter, Esc clears it)"),
         ("1 2 3 4", "show or hide spatial, triangular, cross-currency, statistical"),
@@ -55,6 +61,12 @@ def palette_commands(app: ArbscopeApp) -> Iterator[SystemCommand]:
     else:
         yield SystemCommand("Pause display", "Freeze the screen; the market keeps "
                             "running (p)", app.action_pause)
+    yield SystemCommand("Trade ticket", "Review and paper-trade the highlighted route (x)",
+                        app.action_open_ticket)
+    yield SystemCommand("Export trades", "Write the trade log to a CSV in the data folder (e)",
+                        app.action_export_trades)
+    yield SystemCommand("Close position", "Close an open statistical position (c)",
+                        app.action_close_position)
     yield SystemCommand("Theme", "Pick a theme (t)", app.action_pick_theme)
     yield SystemCommand("Venues", "Feed health of every venue (v)", app.action_venues)
     yield SystemCommand("Help", "Every key (?)", app.action_help)
