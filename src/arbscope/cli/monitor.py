@@ -11,8 +11,18 @@ import gc
 from typing import TYPE_CHECKING, Any
 
 from arbscope.cli import EXIT_FAILURE, EXIT_OK
-from arbscope.cli.sources import add_source_arguments, build_feeds, load_cli_settings, market_clock
+from arbscope.cli.sources import (
+    add_source_arguments,
+    build_feeds,
+    chosen_source,
+    load_cli_settings,
+    market_clock,
+)
 from arbscope.market.scanner import Scanner
+from arbscope.market.sim_venues import all_symbols
+from arbscope.storage.settings import load_settings
+from arbscope.storage.watchlists import WatchlistStore
+from arbscope.ui.watching import settings_notices, watched_feeds
 
 if TYPE_CHECKING:
     from arbscope.ui.app import ArbscopeApp
@@ -37,14 +47,23 @@ def register(subparsers: Any) -> None:
 def build_app(args: argparse.Namespace) -> ArbscopeApp:
     """The app for the parsed flags, with its scanner on a background thread (not started)."""
     settings = load_cli_settings({"seed": args.seed})
-    feeds = build_feeds(args, settings, default_speed=REPLAY_SPEED)
+    # Without --symbols or --watchlist, the feeds start with the active watchlist's symbols.
+    feeds, watch = watched_feeds(
+        args, WatchlistStore(),
+        lambda chosen: build_feeds(chosen, settings, default_speed=REPLAY_SPEED),
+        chosen_source(args, settings),
+    )
+    # Shown inside the monitor too: the message printed above is hidden once it starts.
+    watch.notices[:0] = settings_notices(load_settings())
+    if chosen_source(args, settings) == "sim":
+        watch.known_symbols = all_symbols()  # completion offers what the next start can simulate
     clock = market_clock(feeds)
     scanner = Scanner(feeds, settings.engine_config(), clock=clock)
 
     from arbscope.ui.app import ArbscopeApp
     from arbscope.ui.runner import ScannerThread
 
-    return ArbscopeApp(ScannerThread(scanner), settings, clock=clock)
+    return ArbscopeApp(ScannerThread(scanner), settings, clock=clock, watch=watch)
 
 
 def settle_memory() -> None:

@@ -30,6 +30,7 @@ from arbscope.ui.history import RouteHistory
 from arbscope.ui.keys import key_help, palette_commands
 from arbscope.ui.screens.help import HelpScreen
 from arbscope.ui.screens.venues import VenuesScreen
+from arbscope.ui.screens.watchlists import WatchlistScreen
 from arbscope.ui.spreads import trade_size_base
 from arbscope.ui.themes import (
     DEFAULT_THEME,
@@ -39,6 +40,8 @@ from arbscope.ui.themes import (
     load_themes,
 )
 from arbscope.ui.trading_controller import TradingController
+from arbscope.ui.watching import WatchSetup
+from arbscope.ui.watchlist_controller import WatchlistController
 from arbscope.ui.widgets.filter_bar import FilterBar
 from arbscope.ui.widgets.opportunities import OpportunitiesTable
 from arbscope.ui.widgets.order_books import OrderBooksPane
@@ -109,6 +112,7 @@ class ArbscopeApp(App[None]):
         Binding("p", "pause", "Pause"),
         Binding("p", "resume", "Resume"),
         Binding("t", "pick_theme", "Theme"),
+        Binding("w", "watchlists", "Watchlists"),
         Binding("x", "open_ticket", "Trade"),
         Binding("e", "export_trades", "Export CSV", show=False),
         Binding("c", "close_position", "Close position", show=False),
@@ -125,6 +129,7 @@ class ArbscopeApp(App[None]):
         refresh_timer: bool = True,
         start_scanner: bool = True,
         theme_folders: Iterable[Path] | None = None,
+        watch: WatchSetup | None = None,
     ) -> None:
         """`clock`: the market's time for the status bar's clock and venue ages (default:
         each snapshot's own time, which stops when the scanner does).
@@ -156,6 +161,10 @@ class ArbscopeApp(App[None]):
         self._failure_shown = False
         self._frames_since_full = 0
         self._install_themes()
+        self.watchlists = WatchlistController(self, self.settings,
+                                              watch or WatchSetup.from_files())
+        """The followed watchlist (`w`), its alerts, the saved theme (`watch`: default the
+        active watchlist of watchlists.toml)."""
         # The panes, kept by reference: `query_one` would search whichever screen is on
         # top (help, theme picker) when the refresh timer fires.
         self.status_bar = StatusBar(id="status")
@@ -213,6 +222,7 @@ class ArbscopeApp(App[None]):
         if self.settings.theme not in self.loaded_themes.themes:
             self.notify(f"theme {self.settings.theme!r} not found; using {self.theme}",
                         severity="warning")
+        self.watchlists.on_mount()
         if isinstance(self.scanner, Holdable):
             self.scanner.expect_frames(1.0 / self.settings.refresh_hz)
         if self.start_scanner:
@@ -271,7 +281,8 @@ class ArbscopeApp(App[None]):
         if not self.table.is_mounted:  # starting up or shutting down
             return
         self._hold_scanner(frame=True)
-        snapshot = self.scanner.snapshot
+        snapshot = self.watchlists.view(self.scanner.snapshot)
+        self.watchlists.check_alerts(snapshot)
         if snapshot is not self._shown:
             self.history.record(snapshot)
         if not self.paused:
@@ -434,6 +445,16 @@ class ArbscopeApp(App[None]):
 
     def action_pick_theme(self) -> None:
         self.search_themes()
+
+    def action_watchlists(self) -> None:
+        self.watchlists.open_screen(self.scanner.snapshot)
+
+    def on_watchlist_screen_active_watchlist_changed(
+        self, event: WatchlistScreen.ActiveWatchlistChanged
+    ) -> None:
+        """Another watchlist followed: the panes show its books from this frame on."""
+        self.watchlists.follow(event.watchlist, self.scanner.snapshot)
+        self.refresh_panes()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "pause":

@@ -31,7 +31,8 @@ def key_help(size_step: float) -> tuple[tuple[str, str], ...]:
         ("h", "heatmap: venue pairs of the symbol / every symbol's mid deviation"),
         ("+  -", f"trade size up / down by {size_step:.0%} (trade_notional_step)"),
         ("p", "pause or resume the display (the market keeps running)"),
-        ("t", "pick a theme"),
+        ("t", "pick a theme (saved: the next start uses it)"),
+        ("w", "watchlists: create, rename, delete, follow; add or remove symbols"),
         ("v", "venues: feed health, last error, retries, next retry in"),
         ("Ctrl+P", "command palette: every action by name"),
         ("?", "this help (Esc closes it)"),
@@ -68,6 +69,7 @@ def palette_commands(app: ArbscopeApp) -> Iterator[SystemCommand]:
     yield SystemCommand("Close position", "Close an open statistical position (c)",
                         app.action_close_position)
     yield SystemCommand("Theme", "Pick a theme (t)", app.action_pick_theme)
+    yield SystemCommand("Watchlists", "Edit and follow watchlists (w)", app.action_watchlists)
     yield SystemCommand("Venues", "Feed health of every venue (v)", app.action_venues)
     yield SystemCommand("Help", "Every key (?)", app.action_help)
     yield SystemCommand("Quit", "Leave arbscope (q)", app.action_quit)
