@@ -166,11 +166,12 @@ def test_an_update_re_evaluates_only_the_routes_reading_that_book() -> None:
 
 
 def test_without_a_value_routes_are_sized_at_their_max_size() -> None:
-    # USD is the reference and no market leads to it: nothing has a value.
-    calc = OpportunityCalculator(_config(reference_currency="USD"), MARKETS)
+    # CHF is the reference: no market and no sizing peer leads to it, so
+    # nothing has a value.
+    calc = OpportunityCalculator(_config(reference_currency="CHF"), MARKETS)
     calc.update(_books(T0), T0)
     [spatial] = _by_kind(calc.opportunities(T0))[Kind.SPATIAL]
-    assert dict(calc.valuation()) == {"USD": 1.0}
+    assert dict(calc.valuation()) == {"CHF": 1.0}
     assert spatial.size == spatial.max_size > 0
     assert spatial.net_profit_ref is None
 

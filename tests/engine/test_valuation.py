@@ -20,7 +20,7 @@ MARKETS = [
     _market("kraken", "EUR/USD"),
     _market("binance", "BTC/USDT"),
     _market("binance", "ETH/BTC"),
-    _market("okx", "SOL/USDC"),  # no path to USD: USDC is not USD without a market saying so
+    _market("okx", "SOL/USDC"),  # no market path to USD: USDC is valued at par, for sizing only
 ]
 MIDS: dict[BookKey, float] = {
     ("kraken", "BTC/USD"): 100_000.0,
@@ -40,7 +40,29 @@ def test_breadth_first_walk_from_the_reference_currency() -> None:
     assert values["USDT"] == pytest.approx(100_000.0 / 100_100.0)
     # ETH through BTC: 0.05 BTC * 100_000 = 5_000 USD
     assert values["ETH"] == pytest.approx(5_000.0)
-    assert "SOL" not in values and "USDC" not in values
+    # No market links USDC to USD, so USDC is a sizing peer at par (1.0, never
+    # used for profit) and SOL is 150 USDC * 1.0 = 150.
+    assert values["USDC"] == 1.0 and values["SOL"] == 150.0
+
+
+def test_a_usdt_only_market_is_sized_through_the_peer_at_par() -> None:
+    # A watchlist of BTC/USDT and ETH/USDT has no path to USD at all: without the
+    # peer, "1,000 USD" could not become a size and routes fell back to their
+    # whole profitable depth (several BTC).
+    markets = [_market("binance", "BTC/USDT"), _market("okx", "ETH/USDT")]
+    mids = {("binance", "BTC/USDT"): 100_000.0, ("okx", "ETH/USDT"): 4_000.0}
+    values = ValuationGraph(markets).values("USD", mids.get)
+    assert values == {"USD": 1.0, "USDT": 1.0, "BTC": 100_000.0, "ETH": 4_000.0}
+
+
+def test_a_real_market_wins_over_the_sizing_peer() -> None:
+    # USDT/USD trades at 0.998: the walk reaches USDT through it before any peer
+    # is seeded, so USDT is worth 0.998 and BTC 100_000 USDT * 0.998.
+    markets = [_market("kraken", "USDT/USD"), _market("binance", "BTC/USDT")]
+    mids = {("kraken", "USDT/USD"): 0.998, ("binance", "BTC/USDT"): 100_000.0}
+    values = ValuationGraph(markets).values("USD", mids.get)
+    assert values["USDT"] == 0.998
+    assert values["BTC"] == pytest.approx(99_800.0)
 
 
 def test_the_walk_does_not_depend_on_market_order() -> None:

@@ -16,6 +16,14 @@ Conventions:
   Shortest paths (fewest conversions) are preferred by construction.
 * Only markets whose book is usable (the caller's `mid_of` returns a mid)
   carry value; USDT is worth a USD only if some USDT/USD-like market says so.
+* Sizing peers: when the walk from the reference leaves currencies unvalued
+  (a watchlist of USDT pairs only has no path to USD), the reference's
+  stablecoin peers (`SIZING_PEERS`: USD -> USDT, USDC) that are still unvalued
+  are taken at par and the walk goes on from them. This is the one place a
+  stablecoin counts as its peg, and only for turning "1,000 USD" into a size:
+  without it the route would be sized at its whole profitable depth, which is
+  the less honest answer. A real market (USDT/USD) always wins, because peers
+  are seeded only after the walk through real markets is done.
 * A currency with no path has no value: `value_of` returns None and the caller
   decides (the calculator then sizes the route without a target).
 * `ValuationSnapshot.refresh` keeps a currency's previous value while the new
@@ -38,6 +46,9 @@ DEFAULT_TOLERANCE = 0.01
 
 DEFAULT_PERIOD_S = 1.0
 """Seconds of `now` between two refreshes of the snapshot."""
+
+SIZING_PEERS: dict[str, tuple[str, ...]] = {"USD": ("USDT", "USDC")}
+"""Currencies taken at par with the reference for sizing when no market links them."""
 
 _Edge = tuple[BookKey, str, bool]
 """(market key, the currency reached, True when that currency is the market's base)."""
@@ -68,7 +79,20 @@ class ValuationGraph:
     def values(self, reference: str, mid_of: Callable[[BookKey], float | None]) -> dict[str, float]:
         """Value of every currency reachable from `reference` through markets with a mid."""
         values = {reference: 1.0}
-        queue = deque([reference])
+        self._walk(values, deque([reference]), mid_of)
+        for peer in SIZING_PEERS.get(reference, ()):
+            if peer not in values and peer in self._edges:
+                values[peer] = 1.0
+                self._walk(values, deque([peer]), mid_of)
+        return values
+
+    def _walk(
+        self,
+        values: dict[str, float],
+        queue: deque[str],
+        mid_of: Callable[[BookKey], float | None],
+    ) -> None:
+        """Breadth-first from the queued currencies, valuing what they reach."""
         edges = self._edges
         while queue:
             currency = queue.popleft()
@@ -81,7 +105,6 @@ class ValuationGraph:
                     continue
                 values[other] = here * mid if other_is_base else here / mid
                 queue.append(other)
-        return values
 
 
 class ValuationSnapshot:
