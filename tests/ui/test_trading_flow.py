@@ -43,7 +43,8 @@ def messages(app: ArbscopeApp) -> list[str]:
 async def confirm(pilot: Pilot[None], screen: TradeTicketScreen) -> None:
     """y, and y again when the checklist warns; then wait for the execution's worker."""
     report = screen.quote.report
-    assert report is not None and not report.blocked, report.summary
+    assert report is not None, screen.quote.message
+    assert not report.blocked, report.summary
     await pilot.press("y")
     if report.needs_confirmation:
         assert screen.armed and screen.is_current  # the first y only arms it

@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 VOLATILITY_EVERY_S = 0.5
 """Market seconds between two volatility samples of every book (the tracker's variance
 per second does not depend on how often it samples; this keeps frames cheap)."""
+CHECKLIST_EVERY_S = 0.5
+"""Market seconds between two checklists of the same route: each redraw relays the pane
+out, and ages and balances do not need 10 updates a second."""
 NOTIFY_S = 10.0
 """How long the notification after a trade stays up."""
 
@@ -65,6 +68,8 @@ class TradingController:
         self.executions: list[Execution] = []
         """Every execution of this session, in order (tests and benchmarks read it)."""
         self._sampled_ts = float("-inf")
+        self._checked: tuple[str | None, float] = (None, float("-inf"))
+        """(route, snapshot time) of the checklist on the pane."""
 
     # -- life cycle -------------------------------------------------------------
 
@@ -155,15 +160,17 @@ class TradingController:
         if snapshot.ts - self._sampled_ts >= VOLATILITY_EVERY_S:
             self._sampled_ts = snapshot.ts
             self.volatility.update_many(snapshot.books.values())
+        route_id = route.route_id if route is not None else None
+        shown, checked_ts = self._checked
+        if route_id == shown and snapshot.ts - checked_ts < CHECKLIST_EVERY_S:
+            return
+        self._checked = (route_id, snapshot.ts)
         if route is None:
             self.risk_pane.show_report(None)
             return
-        if is_open:
-            report = self.quote(route, route.size).report
-            self.risk_pane.show_report(report, route.route_id)
-        else:
-            quote = self.quote(route, route.size)
-            self.risk_pane.show_report(quote.report, f"{route.route_id} · closed")
+        report = self.quote(route, route.size).report
+        self.risk_pane.show_report(report, route.route_id if is_open else
+                                   f"{route.route_id} · closed")
 
     # -- keys ---------------------------------------------------------------------
 
@@ -219,6 +226,7 @@ class TradingController:
                         severity="information" if filled else "warning", timeout=NOTIFY_S)
         if self.log_pane is not None and self.log_pane.is_mounted:
             self.log_pane.reload()
+        self._checked = (None, float("-inf"))  # balances changed: a new checklist now
         self.app.refresh_panes()
 
     def export(self) -> None:
