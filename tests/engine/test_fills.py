@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -67,6 +68,9 @@ def test_walk_quote_stops_at_the_depth() -> None:
         (7.0, None, 7.0),
         (2.5, 0.5, 2.5),
         (0.00012, 5e-05, 0.0001),
+        # 0.2941 / 1e-8 is 29409999.999999996: already on the grid, must stay put
+        (0.2941, 1e-08, 0.2941),
+        (316.49854, 1e-05, 316.49854),
     ],
 )
 def test_round_down_to_step(amount: float, step: float | None, expected: float) -> None:
@@ -84,6 +88,17 @@ def test_round_down_never_rounds_up_and_lands_on_a_multiple(amount: float, step:
     assert amount - result < step * (1 + 1e-6)
     steps = result / step
     assert abs(steps - round(steps)) <= 1e-6 + 1e-12 * steps  # up to float resolution
+
+
+@given(
+    steps=st.integers(1, 10**9),
+    step=st.sampled_from([0.1, 0.01, 1e-5, 1e-8, 0.5, 5e-05]),
+)
+@settings(max_examples=300, deadline=None)
+def test_an_amount_already_on_the_grid_is_unchanged(steps: int, step: float) -> None:
+    # The nearest float to steps x step, computed exactly in decimal.
+    amount = float(Decimal(steps) * Decimal(repr(step)))
+    assert round_down(amount, step) == amount
 
 
 def test_coarser_step() -> None:

@@ -100,8 +100,10 @@ def round_down(amount: float, step: float | None) -> float:
     """
     if step is None or not amount > 0:
         return max(amount, 0.0)
-    # The small tolerance keeps 0.3 / 0.1 = 2.9999999999999996 from losing a step.
-    steps = math.floor(amount / step + 1e-9)
+    # The tolerance keeps 0.3 / 0.1 = 2.9999999999999996 from losing a step. It is
+    # relative: 0.2941 / 1e-8 = 29409999.999999996 is off by far more than 1e-9.
+    ratio = amount / step
+    steps = math.floor(ratio + max(1e-9, ratio * 1e-12))
     digits = _step_decimals(step)
     result = round(steps * step, digits)
     while result > amount and steps > 0:
