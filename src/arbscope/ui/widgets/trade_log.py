@@ -126,10 +126,14 @@ class TradeLogPane(Vertical):
         with self.app.batch_update():
             table.clear()
             for row in self._rows:
-                table.add_row(*_trade_cells(row), key=str(row.trade_id))
+                table.add_row(*self.cells(row), key=str(row.trade_id))
             self.query_one("#summary", Static).update(self.summary())
         count = self.trade_log.count()
         self.border_title = f"Trade log · {count} trade{'s' if count != 1 else ''}"
+
+    def cells(self, row: TradeRow) -> tuple[object, ...]:
+        """One table row of a trade (narrower panes show fewer cells)."""
+        return _trade_cells(row)
 
     def summary(self) -> Content:
         totals = self.trade_log.running_total()

@@ -56,14 +56,5 @@ class NarrowTradeLogPane(TradeLogPane):
         yield table
         yield Static(id="summary")
 
-    def reload(self) -> None:
-        """Read the log again: rows, running total, balances, exposure, open positions."""
-        self._rows = self.trade_log.recent_trades(self.limit)
-        table = self.query_one(DataTable)
-        with self.app.batch_update():
-            table.clear()
-            for row in self._rows:
-                table.add_row(*narrow_cells(row), key=str(row.trade_id))
-            self.query_one("#summary", Static).update(self.summary())
-        count = self.trade_log.count()
-        self.border_title = f"Trade log · {count} trade{'s' if count != 1 else ''}"
+    def cells(self, row: TradeRow) -> tuple[object, ...]:
+        return narrow_cells(row)
