@@ -431,3 +431,37 @@ def test_the_top_of_book_shortcuts_never_hide_what_an_evaluator_would_return(
         assert got[route_id].model_dump(exclude={"opened_ts", "net_profit_ref"}) == opp.model_dump(
             exclude={"opened_ts", "net_profit_ref"}
         )
+
+
+def test_spread_z_reads_a_pair_below_the_entry_threshold() -> None:
+    # x = log(mid_alpha / mid_beta), mid_beta = 100 and mid_alpha = 100 * e^v, so x = v.
+    # Samples +d, -d, +d, -d, 0 (d = 0.01): mean 0, so the z of the newest (0) is 0.
+    # One more at +d: six samples summing to d, mean d/6; mean of squares 5d^2/6, so
+    # variance 5d^2/6 - d^2/36 = 29d^2/36, std d*sqrt(29)/6 and
+    # z = (d - d/6) / (d*sqrt(29)/6) = 5/sqrt(29) = 0.928..., below the entry of 2.
+    from arbscope.engine.statistical import statistical_route_id
+
+    d = 0.01
+    route_id = statistical_route_id("BTC/USDT", "alpha", "beta")
+    calc = OpportunityCalculator(
+        _config(stat_entry_z=2.0, stat_window_s=60.0, default_max_book_age=60.0),
+        [_market("alpha", "BTC/USDT"), _market("beta", "BTC/USDT")],
+    )
+
+    def alpha(v: float, ts: float) -> OrderBook:
+        mid = 100.0 * math.exp(v)
+        return _book("alpha", "BTC/USDT", mid - 0.1, mid + 0.1, ts)
+
+    calc.update([_book("beta", "BTC/USDT", 99.9, 100.1, T0)], T0)
+    for i, v in enumerate([d, -d, d, -d], start=1):
+        calc.update([alpha(v, T0 + i)], T0 + i)
+    assert calc.spread_z(route_id) is None  # 4 samples < stat_min_samples 5
+    calc.update([alpha(0.0, T0 + 5)], T0 + 5)
+    assert calc.spread_z(route_id) == pytest.approx(0.0, abs=1e-9)
+    calc.update([alpha(d, T0 + 6)], T0 + 6)
+    assert calc.spread_z(route_id) == pytest.approx(5 / math.sqrt(29), rel=1e-6)
+    # Below the entry: no statistical opportunity shows it, only spread_z does.
+    assert Kind.STATISTICAL not in _by_kind(calc.opportunities(T0 + 6))
+    assert calc.spread_z("statistical:ETH/USDT:alpha~beta") is None
+    calc.drop_venue("beta")
+    assert calc.spread_z(route_id) is None  # the window was cleared with the venue

@@ -63,6 +63,8 @@ class OpportunityCalculator:
         self._graph = ValuationGraph()
         self._snapshot = ValuationSnapshot(config.reference_currency)
         self._pairs: dict[str, SpreadPair] = {}
+        self._z: dict[str, float] = {}
+        """Route id -> z of each statistical pair's newest sample (read by `spread_z`)."""
         self._table = RateTable({})
         self._index = RouteIndex({}, config, self._table, self._pairs)
         self._open: dict[str, Route] = {}
@@ -94,6 +96,10 @@ class OpportunityCalculator:
             for pair in self._pairs.values():
                 pair.stats.set_window(config.stat_window_s)
         self._rebuild()
+        if (config.stat_window_s, config.stat_min_samples) != (
+            old.stat_window_s, old.stat_min_samples
+        ):
+            self._refresh_z()
 
     def update(self, books: Iterable[OrderBook], now: float) -> None:
         """Store new books; close or mark for evaluation the routes that read them."""
@@ -155,6 +161,22 @@ class OpportunityCalculator:
         for pair in self._pairs.values():
             if venue in (pair.venue_a, pair.venue_b):
                 pair.clear()  # a window across an outage would mix two market regimes
+                self._z.pop(pair.route_id, None)
+
+    def spread_z(self, route_id: str) -> float | None:
+        """The z of a statistical pair's newest sample, whether or not it is past the entry.
+
+        None for an unknown route, a pair with fewer than `stat_min_samples`
+        samples or a flat window, and a pair whose last update had no usable
+        books. The broker's auto-close reads it (`close_reverted`) to see a
+        spread come back inside the exit band, where no opportunity shows it.
+
+        O(1) and safe to call from another thread: it is one `dict.get` of a
+        float the scanner's thread stored whole (one atomic operation under the
+        GIL; floats are immutable), never the rolling window's running sums,
+        which are only consistent between two of that thread's updates.
+        """
+        return self._z.get(route_id)
 
     def valuation(self) -> Mapping[str, float]:
         """Currency -> value of one unit in the reference currency (sizing and ranking only)."""
@@ -209,11 +231,16 @@ class OpportunityCalculator:
                     or book_b.ts + limits.get(key_b[0], default_limit) < now
                     or not isinstance(pair, SpreadPair)
                 ):
+                    self._z.pop(route.route_id, None)
                     self._dirty[route.route_id] = route  # the evaluation will say None
                     continue
                 pair.add(max(book_a.ts, book_b.ts), x, book_a, book_b)
                 # The same test evaluate_statistical starts with.
                 z = pair.stats.z_score(x, min_samples)
+                if z is None:
+                    self._z.pop(route.route_id, None)
+                else:
+                    self._z[route.route_id] = z
                 if z is None or abs(z) < entry_z:
                     if route.opportunity is not None:
                         self._close(route)
@@ -322,6 +349,16 @@ class OpportunityCalculator:
         if book is None or book.ts + self._config.book_age_limit(key[0]) < now:
             return None
         return book.mid
+
+    def _refresh_z(self) -> None:
+        """The z of every pair again, after its window or minimum sample count changed."""
+        min_samples = self._config.stat_min_samples
+        for route_id, pair in self._pairs.items():
+            z = pair.stats.z_score(pair.last_x, min_samples) if pair.last_x == pair.last_x else None
+            if z is None:
+                self._z.pop(route_id, None)
+            else:
+                self._z[route_id] = z
 
     def _rebuild(self) -> None:
         """A new index for new markets or kinds; open runs carry over, everything is re-checked."""
