@@ -13,6 +13,7 @@ from arbscope.engine.risk import (
     RiskContext,
     RiskReport,
     RiskThresholds,
+    TransferInfo,
     evaluate_risk,
     expected_slippage,
     funding_sources,
@@ -297,3 +298,38 @@ def test_report_verdict_blocks_on_a_fail_and_asks_twice_on_a_warn() -> None:
     assert warned.needs_confirmation and not warned.blocked
     assert warned.summary == "1 warning: confirm twice"
     assert RiskReport(()).verdict is Check.PASS
+
+
+def test_inventory_prices_the_move_with_the_venues_published_fee() -> None:
+    # No settings fee; alpha publishes 0.0002 BTC as its cheapest open network:
+    # 0.0002 BTC at the 103 sell VWAP = 0.0206 USDT.
+    published = {("alpha", "BTC"): TransferInfo("alpha", "BTC", 0.0002, True, True)}
+    ctx = context(withdrawal_fees={}, transfers=published)
+    assert rebalancing_cost(spatial(), {}, published) == pytest.approx(0.0206)
+    assert item(spatial(), "inventory", ctx) == (
+        Check.PASS,
+        "move 0.5 BTC alpha->beta: 0.0206 USDT",
+    )
+    # Settings win over the venue: 0.0001 BTC * 103 = 0.0103 USDT.
+    assert item(spatial(), "inventory", context(transfers=published))[1].endswith("0.0103 USDT")
+
+
+def test_inventory_fails_when_the_venues_close_withdrawals_or_deposits() -> None:
+    closed = {("alpha", "BTC"): TransferInfo("alpha", "BTC", 0.0002, False, True)}
+    assert item(spatial(), "inventory", context(transfers=closed)) == (
+        Check.FAIL,
+        "move 0.5 BTC alpha->beta: alpha has BTC withdrawals disabled",
+    )
+    no_deposit = {("beta", "BTC"): TransferInfo("beta", "BTC", None, True, False)}
+    status, reason = item(spatial(), "inventory", context(transfers=no_deposit))
+    assert status is Check.FAIL and reason.endswith("beta has BTC deposits disabled")
+    assert evaluate_risk(spatial(), context(transfers=closed)).blocked
+
+
+def test_inventory_still_warns_unknown_when_the_venue_says_nothing() -> None:
+    silent = {
+        ("alpha", "BTC"): TransferInfo("alpha", "BTC"),
+        ("beta", "BTC"): TransferInfo("beta", "BTC"),
+    }
+    status, reason = item(spatial(), "inventory", context(withdrawal_fees={}, transfers=silent))
+    assert status is Check.WARN and "cost unknown (set withdrawal_fees.BTC)" in reason

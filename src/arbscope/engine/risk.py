@@ -117,6 +117,20 @@ class RiskThresholds(BaseModel):
     """Warn when the net edge is less than this many expected moves during the legs' latency."""
 
 
+@dataclass(frozen=True, slots=True)
+class TransferInfo:
+    """What a venue says about moving one asset out or in (live feeds only; None: not said)."""
+
+    venue: str
+    asset: str
+    withdraw_fee: float | None = None
+    """Cheapest flat withdrawal fee over the networks still open for withdrawal, in `asset`."""
+    can_withdraw: bool | None = None
+    """False: withdrawals are closed on every network."""
+    can_deposit: bool | None = None
+    """False: deposits are closed on every network."""
+
+
 def _never_ages(venue: str) -> float:
     return 5.0
 
@@ -142,6 +156,8 @@ class RiskContext:
     """Mid volatility per book, bps per sqrt(second) (VolatilityTracker); None: not measured."""
     withdrawal_fees: Mapping[str, float] = field(default_factory=dict)
     """Withdrawal fee per asset, in that asset."""
+    transfers: Mapping[tuple[str, str], TransferInfo] = field(default_factory=dict)
+    """(venue, asset) -> what the venue publishes about transfers; empty on sim and replay."""
 
 
 def leg_currencies(leg: Leg) -> tuple[str, str]:
@@ -218,12 +234,17 @@ def expected_slippage(opportunity: Opportunity, context: RiskContext) -> float |
 
 
 def rebalancing_cost(
-    opportunity: Opportunity, withdrawal_fees: Mapping[str, float]
+    opportunity: Opportunity,
+    withdrawal_fees: Mapping[str, float],
+    transfers: Mapping[tuple[str, str], TransferInfo] | None = None,
 ) -> float | None:
     """Cost of moving the bought base back after a spatial or cross route, profit currency.
 
-    The route's own waterfall line when it has one, else the withdrawal fee
-    valued at the sell VWAP; None when unknown, 0.0 when nothing must move.
+    The route's own waterfall line when it has one, else the settings' withdrawal
+    fee, else the buy venue's cheapest published network fee, valued at the sell
+    VWAP; None when unknown, 0.0 when nothing must move. Settings win over the
+    venue: they are the user's word (their network, their fee tier), and the
+    route's net already counts them.
     """
     if opportunity.kind in (Kind.TRIANGULAR, Kind.STATISTICAL):
         return 0.0
@@ -231,6 +252,9 @@ def rebalancing_cost(
         if step.label.startswith("rebalancing"):
             return -step.amount
     fee = withdrawal_fees.get(opportunity.size_currency)
+    if fee is None and transfers and opportunity.legs:
+        published = transfers.get((opportunity.legs[0].venue, opportunity.size_currency))
+        fee = None if published is None else published.withdraw_fee
     price = opportunity.sell_vwap
     if fee is None or price is None:
         return None
@@ -414,7 +438,19 @@ def _inventory(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskIt
         return RiskItem("inventory", label, Check.PASS, "the position closes on the same venues")
     buy, sell = opp.legs[0], opp.legs[1]
     moving = f"move {opp.size:.6g} {opp.size_currency} {buy.venue}->{sell.venue}"
-    cost = rebalancing_cost(opp, ctx.withdrawal_fees)
+    asset = opp.size_currency
+    source, target = ctx.transfers.get((buy.venue, asset)), ctx.transfers.get((sell.venue, asset))
+    if source is not None and source.can_withdraw is False:
+        return RiskItem(
+            "inventory", label, Check.FAIL,
+            f"{moving}: {buy.venue} has {asset} withdrawals disabled",
+        )
+    if target is not None and target.can_deposit is False:
+        return RiskItem(
+            "inventory", label, Check.FAIL,
+            f"{moving}: {sell.venue} has {asset} deposits disabled",
+        )
+    cost = rebalancing_cost(opp, ctx.withdrawal_fees, ctx.transfers)
     if cost is None:
         return RiskItem(
             "inventory", label, Check.WARN,

@@ -123,7 +123,7 @@ def build_quote(
         )
     gross = _gross(opportunity)
     slippage = expected_slippage(opportunity, context)
-    rebalancing = rebalancing_cost(opportunity, context.withdrawal_fees)
+    rebalancing = rebalancing_cost(opportunity, context.withdrawal_fees, context.transfers)
     net = gross - opportunity.fees - (slippage or 0.0) - (rebalancing or 0.0)
     waterfall = (
         WaterfallLine("gross", gross),

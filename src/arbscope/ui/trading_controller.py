@@ -13,6 +13,13 @@ simulated latency, so a leg meets the book as it is then, not as it was when
 the user confirmed. Depth the user's own fills took is taken out by the
 broker's ledger (`visible_book`) until that book next updates.
 
+Auto-close. With `Settings.stat_auto_close`, each new snapshot with open
+positions runs the broker's `close_reverted` in a worker (one at a time):
+positions whose pair's z is back within the exit band close and are
+announced like a `c` close. The z comes from the calculator's `spread_z`,
+a single dict read of floats the scanner's thread stores whole, so reading it
+from here is safe while that thread keeps stepping.
+
 Nothing blocks the UI: executions run in a Textual worker on the app's event
 loop (the broker awaits the latency with `asyncio.sleep`); the trade log
 write (one SQLite transaction) happens before the notification and the pane
@@ -22,6 +29,7 @@ reload.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.screen import ModalScreen
@@ -29,6 +37,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from arbscope.engine.risk import RiskContext
+from arbscope.market.transfers import transfers_of
 from arbscope.models import BookKey, Market, MarketSnapshot, Opportunity, OrderBook
 from arbscope.trading.accounting import execution_summary
 from arbscope.trading.broker import PaperBroker
@@ -70,6 +79,10 @@ class TradingController:
         self._sampled_ts = float("-inf")
         self._checked: tuple[str | None, float] = (None, float("-inf"))
         """(route, snapshot time) of the checklist on the pane."""
+        self._auto_ts = float("-inf")
+        """Time of the last snapshot auto-close looked at."""
+        self._auto_closing = False
+        """An auto-close worker is running: the next snapshot does not start another."""
 
     # -- life cycle -------------------------------------------------------------
 
@@ -137,6 +150,7 @@ class TradingController:
             latency_s=self.broker.config.latency_s,
             volatility=volatility,
             withdrawal_fees=config.withdrawal_fees,
+            transfers=transfers_of(self.app.scanner),
         )
 
     def quote(self, route: Opportunity, size: float) -> TicketQuote:
@@ -155,7 +169,10 @@ class TradingController:
     def show_route(self, route: Opportunity | None, snapshot: MarketSnapshot,
                    is_open: bool) -> None:
         """Called by the app whenever books, heatmap and history are redrawn."""
-        if self.broker is None or not self.risk_pane.is_mounted:
+        if self.broker is None:
+            return
+        self._auto_close(snapshot)
+        if not self.risk_pane.is_mounted:
             return
         if snapshot.ts - self._sampled_ts >= VOLATILITY_EVERY_S:
             self._sampled_ts = snapshot.ts
@@ -171,6 +188,44 @@ class TradingController:
         report = self.quote(route, route.size).report
         self.risk_pane.show_report(report, route.route_id if is_open else
                                    f"{route.route_id} · closed")
+
+    # -- statistical positions close themselves (Settings.stat_auto_close) ----------
+
+    def _z_source(self) -> Callable[[str], float | None] | None:
+        """The calculator's `spread_z`: on the scanner itself, or on the one a
+        `ui.runner.ScannerThread` steps (whose `calculator` is only a valuation copy)."""
+        scanner = self.app.scanner
+        for holder in (scanner, getattr(scanner, "scanner", None)):
+            spread_z = getattr(getattr(holder, "calculator", None), "spread_z", None)
+            if callable(spread_z):
+                return spread_z  # type: ignore[no-any-return]
+        return None
+
+    def _auto_close(self, snapshot: MarketSnapshot) -> None:
+        """On a new snapshot, close in a worker the positions whose spread reverted."""
+        broker = self.broker
+        if (broker is None or self._auto_closing or snapshot.ts <= self._auto_ts
+                or not broker.config.stat_auto_close or not broker.open_positions()):
+            return
+        z_of = self._z_source()
+        if z_of is None:
+            return
+        self._auto_ts = snapshot.ts
+        self._auto_closing = True
+        self.app.run_worker(self._close_reverted(z_of), group="paper-trades",
+                            exit_on_error=False)
+
+    async def _close_reverted(self, z_of: Callable[[str], float | None]) -> None:
+        assert self.broker is not None
+        try:
+            closed = await self.broker.close_reverted(z_of)
+            for execution in closed:
+                self._done(execution)
+        except Exception as error:  # e.g. `c` closed it meanwhile; the next snapshot retries
+            self.app.notify(f"{type(error).__name__}: {error}", title="Auto-close failed",
+                            severity="error", timeout=NOTIFY_S)
+        finally:
+            self._auto_closing = False
 
     # -- keys ---------------------------------------------------------------------
 
