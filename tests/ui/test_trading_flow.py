@@ -268,3 +268,44 @@ def test_snapshot_of_the_ticket_in_the_monitor(
 def test_the_data_folder_is_the_tests_own(tmp_path: Path) -> None:
     # Guards the restart test above: it must never read or write the user's real log.
     assert paths.data_dir() == tmp_path / "data"
+
+
+async def test_with_auto_close_a_statistical_position_closes_once_its_z_reverts() -> None:
+    # As above, plus stat_auto_close: the market is stepped (bounded) until the pair's z
+    # is back within the exit band (abs(z) <= 0.5), then one refresh closes the position.
+    settings = Settings(seed=7, stat_min_samples=5, stat_entry_z=1.5, stat_window_s=10.0,
+                        min_profit_threshold=-1e9, stat_auto_close=True, stat_exit_z=0.5)
+    market = SteppedMarket(settings=settings)
+    market.advance(3.0)
+    app = make_app(market)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1", "2", "3")  # hide every kind but statistical
+        await pilot.press("x")
+        await confirm(pilot, ticket_of(app))
+        [opened] = app.trading.executions
+        broker = app.trading.broker
+        assert broker is not None and opened.position_id is not None
+        assert [p.route_id for p in broker.open_positions()] == [opened.route_id]
+
+        calculator = market.scanner.calculator
+        z = calculator.spread_z(opened.route_id)
+        assert z is not None and abs(z) >= 1.5  # it opened past the entry
+        for _ in range(240):  # at most 120 s of market time
+            market.advance(0.5)
+            z = calculator.spread_z(opened.route_id)
+            if z is not None and abs(z) <= 0.5:
+                break
+        assert z is not None and abs(z) <= 0.5, z
+        assert broker.open_positions()  # nothing closes before the UI sees a snapshot
+        told = len(messages(app))
+        app.refresh_panes()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+        closed = app.trading.executions[-1]
+        assert closed.action is TradeAction.CLOSE
+        assert closed.position_id == opened.position_id
+        assert broker.open_positions() == []
+        rows = app.query_one(NarrowTradeLogPane).query_one(DataTable)
+        assert rows.row_count == 2  # logged: the open and the close
+        assert len(messages(app)) == told + 1  # announced like a `c` close
