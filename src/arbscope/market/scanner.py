@@ -81,6 +81,10 @@ class Scanner:
     def add_listener(self, listener: SnapshotListener) -> None:
         self._listeners.append(listener)
 
+    def spread_z(self, route_id: str) -> float | None:
+        """Current z of a statistical route, even below entry (for paper auto-close)."""
+        return self.calculator.spread_z(route_id)
+
     def set_config(self, config: EngineConfig) -> None:
         """New user choices (e.g. trade size); the calculator re-evaluates every route."""
         self._config = config

@@ -91,6 +91,8 @@ class SnapshotSource(Protocol):
 
     def set_config(self, config: EngineConfig) -> None: ...
 
+    def spread_z(self, route_id: str) -> float | None: ...
+
 
 
 class ArbscopeApp(App[None]):

@@ -107,6 +107,11 @@ class ScannerThread:
     def calculator(self) -> _LatestValuation:
         return self._valuation
 
+    def spread_z(self, route_id: str) -> float | None:
+        """The calculator's z of a statistical route; safe from the UI thread because
+        the calculator keeps each z as one immutable float in a dict (one GIL-atomic read)."""
+        return self.scanner.spread_z(route_id)
+
     @property
     def failure(self) -> BaseException | None:
         """Why the scanner's thread stopped, if it did on its own."""

@@ -191,25 +191,13 @@ class TradingController:
 
     # -- statistical positions close themselves (Settings.stat_auto_close) ----------
 
-    def _z_source(self) -> Callable[[str], float | None] | None:
-        """The calculator's `spread_z`: on the scanner itself, or on the one a
-        `ui.runner.ScannerThread` steps (whose `calculator` is only a valuation copy)."""
-        scanner = self.app.scanner
-        for holder in (scanner, getattr(scanner, "scanner", None)):
-            spread_z = getattr(getattr(holder, "calculator", None), "spread_z", None)
-            if callable(spread_z):
-                return spread_z  # type: ignore[no-any-return]
-        return None
-
     def _auto_close(self, snapshot: MarketSnapshot) -> None:
         """On a new snapshot, close in a worker the positions whose spread reverted."""
         broker = self.broker
         if (broker is None or self._auto_closing or snapshot.ts <= self._auto_ts
                 or not broker.config.stat_auto_close or not broker.open_positions()):
             return
-        z_of = self._z_source()
-        if z_of is None:
-            return
+        z_of = self.app.scanner.spread_z
         self._auto_ts = snapshot.ts
         self._auto_closing = True
         self.app.run_worker(self._close_reverted(z_of), group="paper-trades",
