@@ -106,9 +106,21 @@ def route_label(opportunity: Opportunity, width: int | None = None) -> str:
         venue, _, cycle = remainder.partition(":")
         return f"{venue} {cycle.replace('>', '→')}" if cycle else remainder
     if opportunity.kind is Kind.CROSS_CURRENCY and len(legs) >= 2:
-        return _cross_label(opportunity, width)
+        # A cross route's id names its venues and markets, so its label never changes:
+        # cached, as the table asks for hundreds of them every frame.
+        key = (opportunity.route_id, width)
+        label = _CROSS_LABELS.get(key)
+        if label is None:
+            if len(_CROSS_LABELS) >= _CROSS_LABELS_MAX:
+                _CROSS_LABELS.clear()
+            label = _CROSS_LABELS[key] = _cross_label(opportunity, width)
+        return label
     return remainder.replace(">", "→")
 
+
+_CROSS_LABELS: dict[tuple[str, int | None], str] = {}
+_CROSS_LABELS_MAX = 20_000
+"""Bound of the label cache (the sim has ~2,000 cross routes; live markets may have more)."""
 
 MIN_VENUE_CHARS = 3
 """A cross-currency label never cuts a venue name shorter than this."""
