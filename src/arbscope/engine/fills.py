@@ -24,7 +24,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from arbscope.models import Level
+from arbscope.models import Leg, Level, Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,3 +269,20 @@ def leg_fields(
         "fee_rate": fee_rate,
         "levels_used": fill.levels_used,
     }
+
+
+def taker_leg(
+    venue: str,
+    symbol: str,
+    side: Side,
+    fill: Fill,
+    fee_rate: float,
+    amount: float | None = None,
+) -> Leg:
+    """A `Leg` whose fee is the taker rate on its fill's notional, the engine's one fee
+    rule. `amount` overrides the filled amount where the caller reports what it asked
+    for (a position's held size) rather than what the book gave."""
+    fields = leg_fields(venue, symbol, side, fill, fill.cost * fee_rate, fee_rate)
+    if amount is not None:
+        fields["amount"] = amount
+    return Leg.model_validate(fields)

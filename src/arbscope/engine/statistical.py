@@ -29,7 +29,14 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from arbscope.engine.config import EngineConfig
-from arbscope.engine.fills import Fill, coarser_step, meets_minimums, round_down, walk_base
+from arbscope.engine.fills import (
+    Fill,
+    coarser_step,
+    meets_minimums,
+    round_down,
+    taker_leg,
+    walk_base,
+)
 from arbscope.models import Kind, Leg, Market, Opportunity, OrderBook, Side, WaterfallStep
 
 EXPECTED_NOTE = "expected (not risk-free)"
@@ -387,14 +394,4 @@ def _max_size(
 
 def _leg(book: OrderBook, side: Side, fill: Fill, fee_rate: float) -> Leg:
     """The entry order; its fee is the entry half of the round trip."""
-    return Leg(
-        venue=book.venue,
-        symbol=book.symbol,
-        side=side,
-        amount=fill.amount,
-        vwap=fill.vwap,
-        cost=fill.cost,
-        fee=fill.cost * fee_rate,
-        fee_rate=fee_rate,
-        levels_used=fill.levels_used,
-    )
+    return taker_leg(book.venue, book.symbol, side, fill, fee_rate)

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from arbscope.engine.fills import walk_base
+from arbscope.engine.fills import taker_leg, walk_base
 from arbscope.engine.risk import funding_sources
 from arbscope.models import BookKey, Kind, Leg, Market, Opportunity, OrderBook, Side
 from arbscope.storage.settings import Settings
@@ -177,19 +177,7 @@ class PaperBroker:
             fill = walk_base(levels, held.amount)
             market = self._markets((held.venue, held.symbol))
             rate = market.taker_fee if market else 0.0
-            legs.append(
-                Leg(
-                    venue=held.venue,
-                    symbol=held.symbol,
-                    side=side,
-                    amount=held.amount,
-                    vwap=fill.vwap,
-                    cost=fill.cost,
-                    fee=fill.cost * rate,
-                    fee_rate=rate,
-                    levels_used=fill.levels_used,
-                )
-            )
+            legs.append(taker_leg(held.venue, held.symbol, side, fill, rate, amount=held.amount))
         return tuple(legs)
 
     def _levels(self, book: OrderBook, side: Side) -> Sequence[tuple[float, float]]:

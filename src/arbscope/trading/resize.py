@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 from arbscope.engine.config import EngineConfig
 from arbscope.engine.cross_currency import CrossRoute, evaluate_cross
-from arbscope.engine.fills import coarser_step, round_down, walk_base
+from arbscope.engine.fills import coarser_step, round_down, taker_leg, walk_base
 from arbscope.engine.spatial import evaluate_spatial
 from arbscope.engine.triangular import TriangleRoute, evaluate_triangle
 from arbscope.models import BookKey, Kind, Leg, Market, Opportunity, OrderBook, Side
@@ -115,17 +115,7 @@ def _resize_statistical(
     gross = buy.cost * opportunity.gross_bps / 1e4
     net = gross - fee_buy - fee_sell
     legs = tuple(
-        Leg(
-            venue=key[0],
-            symbol=key[1],
-            side=side,
-            amount=fill.amount,
-            vwap=fill.vwap,
-            cost=fill.cost,
-            fee=fill.cost * market.taker_fee,
-            fee_rate=market.taker_fee,
-            levels_used=fill.levels_used,
-        )
+        taker_leg(*key, side, fill, market.taker_fee)
         for key, side, fill, market in (
             (buy_key, Side.BUY, buy, buy_market),
             (sell_key, Side.SELL, sell, sell_market),
