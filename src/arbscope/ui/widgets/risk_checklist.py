@@ -59,7 +59,7 @@ class RiskChecklistPane(Static):
     RiskChecklistPane.-fail { border: round $fail; }
     """
 
-    report: reactive[RiskReport | None] = reactive(None, always_update=True, layout=True)
+    report: reactive[RiskReport | None] = reactive(None, always_update=True)
     """The checklist shown; None shows a hint instead."""
     route_id: reactive[str] = reactive("")
     """Route the checklist is for, shown in the border title."""
@@ -67,6 +67,8 @@ class RiskChecklistPane(Static):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.border_title = "Risk checklist"
+        self._lines = -1
+        """Lines of the content shown: only a change of height needs a layout."""
 
     def show_report(self, report: RiskReport | None, route_id: str = "") -> None:
         """Show `report` for `route_id` (None: no route selected)."""
@@ -80,6 +82,11 @@ class RiskChecklistPane(Static):
         for check in Check:
             self.set_class(report is not None and report.verdict is check, f"-{check.value}")
         if report is None:
-            self.update(Content.styled("select a route to see its checklist", "$muted"))
+            content = Content.styled("select a route to see its checklist", "$muted")
         else:
-            self.update(checklist_content(report))
+            content = checklist_content(report)
+        # A layout re-renders the whole screen (about 50 ms at 160x48), and the checklist
+        # is re-checked every second: ask for one only when the height can change.
+        lines = len(content.plain.splitlines())
+        self.update(content, layout=lines != self._lines)
+        self._lines = lines
