@@ -7,7 +7,7 @@ from arbscope.ui.format import route_label
 from arbscope.ui.widgets.opportunities import COLUMNS
 from tests.ui.test_format_and_history import opportunity
 
-ROUTE_WIDTH = COLUMNS[1][2]
+ROUTE_WIDTH = COLUMNS[1].width
 
 
 def cross(buy: str, sell: str, fx: str, start: str = "USDC", other: str = "USDT") -> Opportunity:

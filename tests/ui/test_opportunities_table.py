@@ -1,5 +1,6 @@
-"""The opportunities table updates in place: changed cells only, vanished rows only, same route
-under the cursor, fixed widths, all inside one batch update."""
+"""The opportunities table updates in place: only the screen lines whose row changed are
+redrawn, no screen layout, the same route under the cursor, fixed widths, all inside one
+batch update."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from textual.geometry import Region
 
 from arbscope.engine.config import EngineConfig
 from arbscope.models import Kind, Leg, MarketSnapshot, Opportunity, Side
@@ -60,52 +62,86 @@ def app_on(scanner: HandMadeScanner) -> ArbscopeApp:
     return ArbscopeApp(scanner, refresh_timer=False, start_scanner=False)
 
 
-def spy(monkeypatch: pytest.MonkeyPatch, table: OpportunitiesTable, name: str) -> list[Any]:
+def refreshes(monkeypatch: pytest.MonkeyPatch, table: OpportunitiesTable) -> list[Any]:
+    """Every `table.refresh` call: (regions, layout asked, inside a batch update)."""
     calls: list[Any] = []
-    original = getattr(table, name)
+    original = table.refresh
 
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        calls.append((args + tuple(kwargs.values()), table.app._batch_count))
-        return original(*args, **kwargs)
+    def recording(*regions: Region, **kwargs: Any) -> Any:
+        calls.append((regions, kwargs.get("layout", False), table.app._batch_count > 0))
+        return original(*regions, **kwargs)
 
-    monkeypatch.setattr(table, name, recording)
+    monkeypatch.setattr(table, "refresh", recording)
     return calls
 
 
-async def test_only_the_cells_that_changed_are_rewritten_inside_a_batch(
+def row_lines(calls: list[Any]) -> list[int]:
+    """Screen lines (0 is the header) the refreshes asked to redraw, one line each."""
+    assert all(region.height == 1 for regions, _, _ in calls for region in regions)
+    assert all(regions for regions, _, _ in calls), "a whole-pane refresh"
+    return sorted(region.y for regions, _, _ in calls for region in regions)
+
+
+async def test_only_the_rows_that_changed_are_redrawn_inside_a_batch(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     scanner = HandMadeScanner(A, B, C)
     app = app_on(scanner)
     async with app.run_test(size=SIZE):
         table = app.query_one(OpportunitiesTable)
-        updates = spy(monkeypatch, table, "update_cell")
-        adds = spy(monkeypatch, table, "add_row")
+        a_cells, c_cells = (table.get_cell(r.route_id, "net") for r in (A, C))
+        calls = refreshes(monkeypatch, table)
         # B earns a little more: +2.00 -> +2.50 USDT, 20.0 -> 25.0 bps (gross 40 -> 45).
         scanner.snapshot = scanner.make(A, spatial("b", "c", 2.5), C)
         app.refresh_panes()
-        assert sorted((args[0], args[1]) for args, _ in updates) == [
-            (B.route_id, "gross"), (B.route_id, "net"), (B.route_id, "profit")]
-        assert all(batch > 0 for _, batch in updates)
-        assert adds == []
+        assert row_lines(calls) == [2]  # B's line: the header, then A, then B
+        assert all(batched and not layout for _, layout, batched in calls)
+        assert str(table.get_cell(B.route_id, "net")).strip() == "+25.0"
+        # The other rows keep their cell objects (and so their rendered lines).
+        assert table.get_cell(A.route_id, "net") is a_cells
+        assert table.get_cell(C.route_id, "net") is c_cells
 
 
-async def test_only_rows_that_went_away_are_removed_and_new_ones_added(
+async def test_rows_that_go_away_and_come_redraw_only_the_lines_they_touch(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     scanner = HandMadeScanner(A, B, C)
     app = app_on(scanner)
     async with app.run_test(size=SIZE):
         table = app.query_one(OpportunitiesTable)
-        removes = spy(monkeypatch, table, "remove_row")
-        adds = spy(monkeypatch, table, "add_row")
+        calls = refreshes(monkeypatch, table)
         D = spatial("a", "c", 0.5)
         scanner.snapshot = scanner.make(A, C, D)
         app.refresh_panes()
-        assert [args[0] for args, _ in removes] == [B.route_id]
-        assert [args[-1] for args, _ in adds] == [D.route_id]  # the row key
-        assert all(batch > 0 for _, batch in removes + adds)
         assert table.routes == [A.route_id, C.route_id, D.route_id]
+        # A stays on line 1; C moves up to line 2 and D takes line 3.
+        assert row_lines(calls) == [2, 3]
+        assert all(not layout for _, layout, _ in calls)
+
+
+async def test_a_new_row_count_moves_the_scrollbar_without_a_screen_layout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scanner = HandMadeScanner(A, B, C)
+    app = app_on(scanner)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(OpportunitiesTable)
+        layouts: list[bool] = []
+        original = app.screen.refresh
+
+        def screen_refresh(*regions: Region, **kwargs: Any) -> Any:
+            layouts.append(kwargs.get("layout", False))
+            return original(*regions, **kwargs)
+
+        monkeypatch.setattr(app.screen, "refresh", screen_refresh)
+        calls = refreshes(monkeypatch, table)
+        many = [spatial(f"v{i}", "z", 10.0 - i) for i in range(60)]
+        scanner.snapshot = scanner.make(*many)
+        app.refresh_panes()
+        await pilot.pause()
+        assert table.row_count == 50 and table.virtual_size.height == 51  # + the header
+        assert table.vertical_scrollbar.window_virtual_size == 51
+        assert not any(layout for _, layout, _ in calls) and not any(layouts)
 
 
 async def test_the_cursor_stays_on_its_route_when_the_ranking_moves_it() -> None:
@@ -125,13 +161,19 @@ async def test_the_cursor_stays_on_its_route_when_the_ranking_moves_it() -> None
 async def test_column_widths_do_not_move_with_the_numbers() -> None:
     scanner = HandMadeScanner(A, B, C)
     app = app_on(scanner)
-    async with app.run_test(size=SIZE):
+    async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(OpportunitiesTable)
-        widths = [column.width for column in table.ordered_columns]
-        assert widths == [width for _, _, width in COLUMNS]
+        assert [column.width for column in table.columns] == [c.width for c in COLUMNS]
+        header = table.render_line(0).text
+        row = table.render_line(2).text
         scanner.snapshot = scanner.make(spatial("a", "b", 123456.0), B, C)
         app.refresh_panes()
-        assert [column.width for column in table.ordered_columns] == widths
+        await pilot.pause()
+        assert table.render_line(0).text == header
+        assert table.render_line(2).text == row  # B, unchanged, drawn exactly as before
+        first = table.render_line(1).text
+        assert "+123,456" in first or "+123456" in first
+        assert len(first) == len(row)
 
 
 async def test_a_selected_route_that_closes_stays_on_the_books_pane_marked_closed() -> None:
@@ -146,9 +188,7 @@ async def test_a_selected_route_that_closes_stays_on_the_books_pane_marked_close
         assert str(app.query_one("#books").border_title).endswith("· closed")
 
 
-async def test_when_most_rows_go_the_table_is_rebuilt_keeping_cursor_and_unchanged_cells(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_when_most_rows_go_the_cursor_keeps_its_route_and_kept_rows_their_cells() -> None:
     many = [spatial(f"v{i}", "z", 10.0 - i) for i in range(6)]
     scanner = HandMadeScanner(*many)
     app = app_on(scanner)
@@ -158,13 +198,11 @@ async def test_when_most_rows_go_the_table_is_rebuilt_keeping_cursor_and_unchang
         kept = many[4]
         assert table.highlighted_route == kept.route_id
         route_cell = table.get_cell(kept.route_id, "route")
-        removes = spy(monkeypatch, table, "remove_row")
-        # Four of six routes close, two open: one rebuild instead of four removals.
+        # Four of six routes close, two open.
         newcomers = [spatial("n1", "z", 20.0), spatial("n2", "z", 0.5)]
         scanner.snapshot = scanner.make(newcomers[0], kept, many[5], newcomers[1])
         app.refresh_panes()
-        assert removes == []
         assert table.routes == [newcomers[0].route_id, kept.route_id, many[5].route_id,
                                 newcomers[1].route_id]
-        assert table.highlighted_route == kept.route_id
-        assert table.get_cell(kept.route_id, "route") is route_cell  # its rendering is kept
+        assert table.highlighted_route == kept.route_id and table.cursor_row == 1
+        assert table.get_cell(kept.route_id, "route") is route_cell

@@ -361,10 +361,10 @@ class ArbscopeApp(App[None]):
         with self.batch_update():
             self._show_selection(self._snapshot)
 
-    def on_data_table_row_highlighted(self, event: OpportunitiesTable.RowHighlighted) -> None:
+    def on_line_table_highlighted(self, event: OpportunitiesTable.Highlighted) -> None:
         """Until a route is pinned with Enter, the panes follow the cursor at once."""
         table = self.table
-        if self.pinned or self._shown is None or event.data_table is not table:
+        if self.pinned or self._shown is None or event.table is not table:
             return
         highlighted = table.highlighted
         if highlighted is not None and highlighted is not self.selected:

@@ -1,9 +1,9 @@
 """The ranked table of current opportunities, updated in place.
 
-Like dolphie's process list: on each refresh only the cells whose text
-changed are rewritten, only the rows whose route went away are removed, new
-routes are added, all inside one `batch_update`, with fixed column widths so
-nothing shifts. The cursor stays on the same route when the ranking moves it.
+On each refresh only the rows whose text changed are restyled and redrawn
+(a `LineTable` refreshes just their screen lines), inside one `batch_update`,
+with fixed column widths so nothing shifts. The cursor stays on the same
+route when the ranking moves it.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.reactive import var
-from textual.widgets import DataTable
 
 from arbscope.models import Kind, MarketSnapshot, Opportunity
 from arbscope.ui.format import (
@@ -32,8 +30,8 @@ from arbscope.ui.format import (
     truncate,
 )
 from arbscope.ui.palette import Palette
-from arbscope.ui.widgets.cached_table import CachedTable
 from arbscope.ui.widgets.common import retitle
+from arbscope.ui.widgets.line_table import Column, LineTable
 
 
 class SortKey(StrEnum):
@@ -41,31 +39,24 @@ class SortKey(StrEnum):
     NET_BPS = "net bps"
 
 
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("kind", "kind", 6),
-    ("route", "route", 27),
-    ("size", "size", 11),
-    ("max", "max size", 8),
-    ("gross", "gross", 6),
-    ("net", "net bps", 7),
-    ("profit", "net profit", 12),
-    ("age", "age", 4),
-    ("open", "open", 5),
+COLUMNS: tuple[Column, ...] = (
+    Column("kind", "kind", 6),
+    Column("route", "route", 27),
+    Column("size", "size", 11, "right"),
+    Column("max", "max size", 8, "right"),
+    Column("gross", "gross", 6, "right"),
+    Column("net", "net bps", 7, "right"),
+    Column("profit", "net profit", 12, "right"),
+    Column("age", "age", 4, "right"),
+    Column("open", "open", 5, "right"),
 )
-"""(key, header, width): fixed widths so a changing number never moves a column."""
+"""Fixed widths, so a changing number never moves a column."""
+ROUTE_WIDTH = COLUMNS[1].width
 
 SELECTED_MARK = "▶"
 
 MAX_ROWS = 50
 """Rows listed at most: the best routes; the title says how many more there are."""
-
-
-class RouteLabel(Text):
-    """The route cell: its text, plus the route id the ranking sorts rows by."""
-
-    def __init__(self, text: str, route_id: str) -> None:
-        super().__init__(text, no_wrap=True, overflow="ellipsis")
-        self.route_id = route_id
 
 
 def ranking_value(opportunity: Opportunity, sort: SortKey) -> float:
@@ -86,7 +77,7 @@ def matches(opportunity: Opportunity, filter_text: str) -> bool:
     return all(word in haystack for word in words)
 
 
-class OpportunitiesTable(CachedTable):
+class OpportunitiesTable(LineTable):
     """Current opportunities, best first; Enter selects the highlighted route."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -108,7 +99,8 @@ class OpportunitiesTable(CachedTable):
     """Routes below this net edge are not listed (`Settings.min_net_bps`)."""
 
     class OpportunitySelected(Message):
-        """The user chose a route (Enter or click): books, heatmap and history follow it."""
+        """The user chose a route (Enter, or a click on the highlighted row): books,
+        heatmap and history follow it."""
 
         def __init__(self, opportunity: Opportunity) -> None:
             super().__init__()
@@ -126,25 +118,23 @@ class OpportunitiesTable(CachedTable):
             self.sort_key = sort_key
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(columns=len(COLUMNS), id=id)
+        super().__init__(COLUMNS, id=id)
         self._snapshot: MarketSnapshot | None = None
         self._shown: dict[str, Opportunity] = {}
         self.matching = 0
         """How many routes pass the filters (the table lists the best `MAX_ROWS`)."""
-        self._cells: dict[str, tuple[str, ...]] = {}
-        """Plain text of every cell on screen, to rewrite only what changed."""
+        self._texts: dict[str, tuple[tuple[str, ...], tuple[Text, ...]]] = {}
+        """Plain text and styled cells of every listed row, to restyle only what changed."""
         self._palette: Palette | None = None
         self.border_title = "Opportunities"
 
     def on_mount(self) -> None:
-        for key, header, width in COLUMNS:
-            self.add_column(header, key=key, width=width)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._repaint())
 
     # -- what the app pushes down -------------------------------------------------
 
     def show(self, snapshot: MarketSnapshot) -> None:
-        """Bring the table in line with `snapshot`, touching only what changed."""
+        """Bring the table in line with `snapshot`, redrawing only the rows that changed."""
         self._snapshot = snapshot
         self._sync()
 
@@ -166,15 +156,12 @@ class OpportunitiesTable(CachedTable):
 
     @property
     def highlighted_route(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        row_key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
-        return row_key.value
+        return self.cursor_key
 
     @property
     def routes(self) -> list[str]:
         """Route ids in the order shown."""
-        return [row.key.value or "" for row in self.ordered_rows]
+        return self.row_keys
 
     # -- reactives re-sync the rows they change --------------------------------------
 
@@ -195,18 +182,18 @@ class OpportunitiesTable(CachedTable):
         self.sort_key = flipped
         self.post_message(self.SortChanged(self.sort_key))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_line_table_selected(self, event: LineTable.Selected) -> None:
         event.stop()
-        opportunity = self._shown.get(event.row_key.value or "")
+        opportunity = self._shown.get(event.row_key)
         if opportunity is not None:
             self.post_message(self.OpportunitySelected(opportunity))
 
     # -- the in-place update ---------------------------------------------------
 
     def _repaint(self) -> None:
-        """Theme changed: every coloured cell must be rewritten."""
+        """Theme changed: every coloured cell must be restyled."""
         self._palette = None
-        self._cells.clear()
+        self._texts.clear()
         self._sync()
 
     def _sync(self) -> None:
@@ -216,81 +203,29 @@ class OpportunitiesTable(CachedTable):
         snapshot = self._snapshot
         matching = self.listed(snapshot.opportunities)
         self.matching = len(matching)
-        rows = matching[:MAX_ROWS]
-        wanted = {o.route_id: o for o in rows}
-        cursor_route = self.highlighted_route
-        with self.one_layout():
-            self._apply(rows, wanted, snapshot.ts, palette, cursor_route)
-        self._update_titles(len(rows), len(matching), len(snapshot.opportunities))
-
-    def _apply(
-        self,
-        rows: list[Opportunity],
-        wanted: dict[str, Opportunity],
-        now: float,
-        palette: Palette,
-        cursor_route: str | None,
-    ) -> None:
-        with self.app.batch_update():
-            stale = [r for r in self.routes if r not in wanted]
-            if len(stale) > self.row_count - len(stale):
-                self._rebuild(rows, now, palette, cursor_route)
-                return
-            for route in stale:
-                self.remove_row(route)
-                self._cells.pop(route, None)
-            for opportunity in rows:
-                cells = self._cell_texts(opportunity, now)
-                route = opportunity.route_id
-                previous = self._cells.get(route)
-                if route not in self.rows:
-                    self.add_row(*self._styled(cells, opportunity, palette), key=route)
-                elif previous != cells:
-                    styled = self._styled(cells, opportunity, palette)
-                    for index, (key, _header, _width) in enumerate(COLUMNS):
-                        if previous is None or previous[index] != cells[index]:
-                            self.update_cell(route, key, styled[index])
-                self._cells[route] = cells
-            self._shown = wanted
-            self.forget_rendered_except(wanted)
-            order = list(wanted)
-            if self.routes != order:
-                rank = {route: index for index, route in enumerate(order)}
-                self.sort("route", key=lambda cell: rank[cell.route_id])
-            if cursor_route in wanted:
-                index = self.get_row_index(cursor_route)
-                if index != self.cursor_row:
-                    self.move_cursor(row=index, animate=False)
-
-    def _rebuild(
-        self, rows: list[Opportunity], now: float, palette: Palette, cursor_route: str | None
-    ) -> None:
-        """More rows went than stayed (as dolphie does): clear and add the rows in rank
-        order, one pass instead of a removal each (DataTable re-indexes every row on each),
-        reusing the cell objects whose text did not change so their rendering is kept."""
-        kept = {route: self.get_row(route) for route in self.routes}
-        cursor_index, scroll_y = self.cursor_row, self.scroll_y
-        self.clear()
-        cells_before, self._cells = self._cells, {}
-        for opportunity in rows:
+        listed = matching[:MAX_ROWS]
+        before, texts = self._texts, {}
+        rows: list[tuple[str, tuple[Text, ...]]] = []
+        for opportunity in listed:
             route = opportunity.route_id
-            cells = self._cell_texts(opportunity, now)
-            styled = self._styled(cells, opportunity, palette)
-            previous, old = cells_before.get(route), kept.get(route)
-            if previous is not None and old is not None:
-                styled = [old[i] if previous[i] == cells[i] else styled[i]
-                          for i in range(len(COLUMNS))]
-            self.add_row(*styled, key=route)
-            self._cells[route] = cells
-        self._shown = {o.route_id: o for o in rows}
-        self.forget_rendered_except(self._shown)
-        if cursor_route in self._shown:
-            cursor_index = self.get_row_index(cursor_route)
-        if self.row_count:
-            self.move_cursor(row=min(cursor_index, self.row_count - 1), animate=False,
-                             scroll=False)
-        if scroll_y:  # once the new rows are measured, where the user had scrolled to
-            self.call_after_refresh(self.scroll_to, y=scroll_y, animate=False)
+            plain = self._cell_texts(opportunity, snapshot.ts)
+            previous = before.get(route)
+            if previous is not None and previous[0] == plain:
+                cells = previous[1]  # the same tuple: the table skips comparing it
+            else:
+                styled = self._styled(plain, opportunity, palette)
+                if previous is not None:  # keep the unchanged cells' objects
+                    styled = [old if old_plain == new_plain else new for old, new, old_plain,
+                              new_plain in zip(previous[1], styled, previous[0], plain,
+                                               strict=True)]
+                cells = tuple(styled)
+            texts[route] = (plain, cells)
+            rows.append((route, cells))
+        self._texts = texts
+        self._shown = {o.route_id: o for o in listed}
+        with self.app.batch_update():
+            self.set_rows(rows, cursor_key=self.highlighted_route)
+            self._update_titles(len(listed), len(matching), len(snapshot.opportunities))
 
     def _cell_texts(self, opportunity: Opportunity, now: float) -> tuple[str, ...]:
         mark = SELECTED_MARK if opportunity.route_id == self.selected_route else " "
@@ -298,7 +233,7 @@ class OpportunitiesTable(CachedTable):
         opened = opportunity.opened_ts
         return (
             f"{mark}{KIND_SHORT[opportunity.kind]}",
-            truncate(route_label(opportunity, COLUMNS[1][2]), COLUMNS[1][2]),
+            truncate(route_label(opportunity, ROUTE_WIDTH), ROUTE_WIDTH),
             f"{fmt_amount(opportunity.size)} {opportunity.size_currency}",
             fmt_amount(opportunity.max_size),
             fmt_bps(opportunity.gross_bps),
@@ -310,13 +245,13 @@ class OpportunitiesTable(CachedTable):
 
     def _styled(
         self, cells: tuple[str, ...], opportunity: Opportunity, palette: Palette
-    ) -> list[str | Text]:
+    ) -> list[Text]:
         muted = palette.fg(palette.muted)
         net = palette.signed(opportunity.net_profit)
         selected = cells[0].startswith(SELECTED_MARK)
         return [
             Text(cells[0], style=palette.fg(palette.warn, bold=True) if selected else muted),
-            RouteLabel(cells[1], opportunity.route_id),
+            Text(cells[1], no_wrap=True, overflow="ellipsis"),
             Text(cells[2], justify="right"),
             Text(cells[3], justify="right", style=muted),
             Text(cells[4], justify="right", style=palette.signed(opportunity.gross_bps)),
