@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from rich.console import RenderableType
 from rich.text import Text
 from textual.color import Color
-from textual.widget import Widget
 
 from arbscope.models import Leg, MarketSnapshot, Opportunity, OrderBook, Side
 from arbscope.ui.format import fmt_age, fmt_amount, fmt_price, route_label
 from arbscope.ui.palette import Palette
 from arbscope.ui.widgets.common import retitle
+from arbscope.ui.widgets.line_pane import LinePane
 
 HEADER_LINES = 3
 """Leg title, VWAP line, column header."""
@@ -55,7 +55,7 @@ def split_depth(rows_available: int, consumed: int) -> tuple[int, int]:
     return hit, max(1, rows_available - hit)
 
 
-class OrderBooksPane(Widget, can_focus=True):
+class OrderBooksPane(LinePane, can_focus=True):
     """Ladders for each leg of the selected route."""
 
     DEFAULT_CSS = """
@@ -75,7 +75,7 @@ class OrderBooksPane(Widget, can_focus=True):
         self._open = False
 
     def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh())
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.redraw(full=True))
 
     def show(self, snapshot: MarketSnapshot, route: Opportunity | None, is_open: bool) -> None:
         """`route`: the selected opportunity as last seen; `is_open`: it is in `snapshot`."""
@@ -87,7 +87,7 @@ class OrderBooksPane(Widget, can_focus=True):
         else:
             state = "" if is_open else " · closed"
             retitle(self, f"Order books · {route_label(route)}{state}")
-        self.refresh()
+        self.redraw()
 
     def render(self) -> RenderableType:
         palette = Palette.of(self.app)

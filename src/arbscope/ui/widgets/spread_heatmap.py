@@ -20,13 +20,13 @@ from enum import StrEnum
 from rich.console import RenderableType
 from rich.text import Text
 from textual.reactive import var
-from textual.widget import Widget
 
 from arbscope.models import MarketSnapshot, OrderBook, split_symbol
 from arbscope.ui.format import fmt_amount, truncate
 from arbscope.ui.palette import Palette
 from arbscope.ui.spreads import Grid, mid_deviation_grid, spatial_grid
 from arbscope.ui.widgets.common import retitle
+from arbscope.ui.widgets.line_pane import LinePane
 
 CELL_WIDTH = 6
 LABEL_WIDTH = 10
@@ -50,7 +50,7 @@ def nice_scale(extreme: float) -> float:
     return float(10 * power)
 
 
-class SpreadHeatmap(Widget, can_focus=True):
+class SpreadHeatmap(LinePane, can_focus=True):
     """A grid of bps on a diverging colour scale, with a legend."""
 
     DEFAULT_CSS = """
@@ -78,7 +78,7 @@ class SpreadHeatmap(Widget, can_focus=True):
         """The grid on screen (tests read its numbers)."""
 
     def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh())
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.redraw(full=True))
 
     def show(
         self,
@@ -129,7 +129,7 @@ class SpreadHeatmap(Widget, can_focus=True):
             if height != self._height:
                 self._height = height
                 self.styles.height = height
-        self.refresh()
+        self.redraw()
 
     def render(self) -> RenderableType:
         palette = Palette.of(self.app)

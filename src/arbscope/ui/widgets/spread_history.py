@@ -15,13 +15,13 @@ from itertools import groupby
 from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
-from textual.widget import Widget
 
 from arbscope.models import Kind, Opportunity
 from arbscope.ui.format import fmt_age, route_label
 from arbscope.ui.history import Sample
 from arbscope.ui.palette import Palette
 from arbscope.ui.widgets.common import retitle
+from arbscope.ui.widgets.line_pane import LinePane
 
 AXIS_WIDTH = 7
 DOT_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
@@ -70,7 +70,7 @@ def braille_rows(values: Sequence[float | None], low: float, high: float, height
     return ["".join(chr(0x2800 + bits) if bits else " " for bits in row) for row in cells]
 
 
-class SpreadHistory(Widget, can_focus=True):
+class SpreadHistory(LinePane, can_focus=True):
     """Net bps (or z-score with bands) of the selected route over the last minutes."""
 
     DEFAULT_CSS = """
@@ -93,7 +93,7 @@ class SpreadHistory(Widget, can_focus=True):
         self._drawn: tuple[object, ...] = ()
 
     def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh())
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.redraw(full=True))
 
     def on_resize(self) -> None:
         self.refresh()
@@ -120,7 +120,7 @@ class SpreadHistory(Widget, can_focus=True):
                  samples[-1].ts if samples else None, round(now / (window_s / 100)))
         if drawn != self._drawn:
             self._drawn = drawn
-            self.refresh()
+            self.redraw()
 
     @property
     def series(self) -> list[tuple[float, float]]:
