@@ -50,6 +50,19 @@ class Column:
 Cells = tuple[Text, ...]
 
 
+class RowMessage(Message):
+    """About one row of a `LineTable` (None: the table is empty)."""
+
+    def __init__(self, table: LineTable, row_key: str | None) -> None:
+        super().__init__()
+        self.table = table
+        self.row_key = row_key
+
+    @property
+    def control(self) -> LineTable:
+        return self.table
+
+
 class LineTable(ScrollView, can_focus=True):
     """Rows of fixed-width cells keyed by id, one line each, with a row cursor."""
 
@@ -93,29 +106,13 @@ class LineTable(ScrollView, can_focus=True):
     cursor_row: Reactive[int] = reactive(0, repaint=False, always_update=False)
     """Index of the highlighted row."""
 
-    class Highlighted(Message):
+    class Highlighted(RowMessage):
         """The cursor moved to another row (by the user, or the row under it went away)."""
 
-        def __init__(self, table: LineTable, row_key: str | None) -> None:
-            super().__init__()
-            self.table = table
-            self.row_key = row_key
-
-        @property
-        def control(self) -> LineTable:
-            return self.table
-
-    class Selected(Message):
+    class Selected(RowMessage):
         """The user chose the highlighted row (Enter, or a click on the highlighted row)."""
 
-        def __init__(self, table: LineTable, row_key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.row_key = row_key
-
-        @property
-        def control(self) -> LineTable:
-            return self.table
+        row_key: str
 
     def __init__(self, columns: Sequence[Column], *, id: str | None = None) -> None:
         super().__init__(id=id)
