@@ -108,3 +108,20 @@ async def test_rows_must_have_unique_keys_and_a_vanished_cursor_row_is_announced
             assert "unique" in str(exc)
         else:
             raise AssertionError("duplicate keys were accepted")
+
+
+async def test_new_rows_leave_the_users_scrolling_alone_unless_the_cursor_row_moves() -> None:
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(LineTable)
+        table.set_rows(rows(40))
+        await pilot.pause()
+        table.scroll_to(y=20, animate=False, immediate=True)  # as the mouse wheel does
+        table.set_rows(rows(40), cursor_key="r0")  # the same rows, the cursor still on r0
+        await pilot.pause()
+        assert table.scroll_y == 20
+        # r0 moves to the end of the ranking: the cursor goes with it, and the view too.
+        reordered = rows(40)
+        table.set_rows(reordered[1:] + reordered[:1], cursor_key="r0")
+        await pilot.pause()
+        assert table.cursor_row == 39 and table.scroll_y == 40 - 7

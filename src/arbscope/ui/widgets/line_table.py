@@ -188,7 +188,8 @@ class LineTable(ScrollView, can_focus=True):
                 key is not None and not _same(cells[key], old_cells.get(key))
             ):
                 self._refresh_row(index)
-        self._scroll_to_cursor()
+        if cursor != previous_cursor:  # the view follows its row, not the user's scrolling
+            self._scroll_to_cursor()
         self._announce_highlight()
 
     # -- cursor ------------------------------------------------------------------
