@@ -22,6 +22,16 @@ from textual.widget import Widget
 class LinePane(Widget):
     """Subclasses build their content in `render()` and call `redraw()` when it changes."""
 
+    DEFAULT_CSS = """
+    LinePane {
+        text-wrap: nowrap;
+        text-overflow: clip;
+        padding: 0 1;
+    }
+    """
+    # Lines are cut at the pane's width, never wrapped (also when Textual measures render()
+    # for `height: auto`): a line of content is a line on screen.
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._lines: list[Text] = []

@@ -60,10 +60,7 @@ class OrderBooksPane(LinePane, can_focus=True):
 
     DEFAULT_CSS = """
     OrderBooksPane {
-        text-wrap: nowrap;
-        text-overflow: clip;
         height: 1fr;
-        padding: 0 1;
     }
     """
 

@@ -55,11 +55,8 @@ class SpreadHeatmap(LinePane, can_focus=True):
 
     DEFAULT_CSS = """
     SpreadHeatmap {
-        text-wrap: nowrap;
-        text-overflow: clip;
         height: auto;
         min-height: 6;
-        padding: 0 1;
     }
     """
 

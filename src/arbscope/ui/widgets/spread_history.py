@@ -75,10 +75,7 @@ class SpreadHistory(LinePane, can_focus=True):
 
     DEFAULT_CSS = """
     SpreadHistory {
-        text-wrap: nowrap;
-        text-overflow: clip;
         height: 1fr;
-        padding: 0 1;
     }
     """
 
