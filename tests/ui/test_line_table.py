@@ -78,7 +78,7 @@ async def test_cells_sit_at_their_columns_and_keep_their_styles() -> None:
         spanned.stylize(Style(bold=True), 0, 1)
         table.set_rows([("x", (spanned, Text("7", style=red, justify="right"))),
                         ("y", (Text("a very long name"), Text("1")))])
-        table.move_cursor(1)
+        table.cursor_row = 1
         line = table.render_line(1)
         # |␣ab␣␣␣␣␣|␣␣␣␣␣7␣|: 1 padding + 6 cells + 1 padding, then 1 + 5 + 1.
         assert line.text[: table.table_width] == " ab     " + "     7 "
@@ -97,7 +97,7 @@ async def test_rows_must_have_unique_keys_and_a_vanished_cursor_row_is_announced
     async with app.run_test() as pilot:
         table = app.query_one(LineTable)
         table.set_rows(rows(3))
-        table.move_cursor(2)
+        table.cursor_row = 2
         await pilot.pause()
         table.set_rows(rows(2))  # the cursor's row went: it lands on the last one left
         await pilot.pause()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widget import Widget
 
 
@@ -12,3 +13,9 @@ def retitle(widget: Widget, title: str | None = None, subtitle: str | None = Non
         widget.border_title = title
     if subtitle is not None and subtitle != widget.border_subtitle:
         widget.border_subtitle = subtitle
+
+
+def same_text(text: Text, other: Text) -> bool:
+    """Would draw the same: equal text, styles, spans and alignment."""
+    return text is other or (text.plain == other.plain and text.style == other.style
+                             and text.spans == other.spans and text.justify == other.justify)

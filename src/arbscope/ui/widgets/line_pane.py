@@ -18,6 +18,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from arbscope.ui.widgets.common import same_text
+
 
 class LinePane(Widget):
     """Subclasses build their content in `render()` and call `redraw()` when it changes."""
@@ -53,7 +55,7 @@ class LinePane(Widget):
         strips: list[Strip | None] = [None] * len(lines)
         changed: list[int] = []
         for y, line in enumerate(lines):
-            if y < len(old) and _same(line, old[y]):
+            if y < len(old) and same_text(line, old[y]):
                 strips[y] = self._strips[y]
             else:
                 changed.append(y)
@@ -94,7 +96,3 @@ class LinePane(Widget):
 
     def _on_resize(self, event: events.Resize) -> None:
         self._read_lines = False
-
-
-def _same(line: Text, other: Text) -> bool:
-    return line.plain == other.plain and line.spans == other.spans and line.style == other.style

@@ -32,6 +32,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from arbscope.ui.widgets.common import same_text
+
 HEADER_LINES = 1
 
 CELL_PADDING = 1
@@ -120,7 +122,6 @@ class LineTable(ScrollView, can_focus=True):
         self.table_width = sum(c.width + 2 * CELL_PADDING for c in self.columns)
         self._keys: list[str] = []
         self._cells: dict[str, Cells] = {}
-        self._index: dict[str, int] = {}
         self._strips: dict[str, tuple[Cells, int, bool, int, Strip]] = {}
         """Rendered row by key: (cells, row index, under cursor, width, strip)."""
         self._header: Strip | None = None
@@ -152,9 +153,6 @@ class LineTable(ScrollView, can_focus=True):
         index = next(i for i, c in enumerate(self.columns) if c.key == column_key)
         return self._cells[row_key][index]
 
-    def row_index(self, row_key: str) -> int:
-        return self._index[row_key]
-
     # -- writing ----------------------------------------------------------------
 
     def set_rows(self, rows: Sequence[tuple[str, Cells]], cursor_key: str | None = None) -> None:
@@ -169,9 +167,8 @@ class LineTable(ScrollView, can_focus=True):
         if len(cells) != len(keys):
             raise ValueError("row keys must be unique")
         self._keys, self._cells = keys, cells
-        self._index = {key: index for index, key in enumerate(keys)}
-        if cursor_key is not None and cursor_key in self._index:
-            cursor = self._index[cursor_key]
+        if cursor_key is not None and cursor_key in cells:
+            cursor = keys.index(cursor_key)
         else:
             cursor = min(self.cursor_row, max(0, len(keys) - 1))
         self._strips = {k: v for k, v in self._strips.items() if k in cells}
@@ -225,9 +222,6 @@ class LineTable(ScrollView, can_focus=True):
         key = self.cursor_key
         if key is not None:
             self.post_message(self.Selected(self, key))
-
-    def move_cursor(self, row: int) -> None:
-        self.cursor_row = row
 
     async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -333,12 +327,14 @@ class LineTable(ScrollView, can_focus=True):
             inner = column.width
             justify = cell.justify if cell.justify in ("left", "right") else column.justify
             if cell.spans:
-                segments.extend(self._rich_cell(cell, inner, base, cursor))
+                segments.extend(self._rich_cell(cell, inner, justify, base, cursor))
                 continue
             plain = cell.plain
-            if cell_len(plain) > inner:
+            length = cell_len(plain)
+            if length > inner:
                 plain = set_cell_size(plain, max(0, inner - 1)) + "…" if inner else ""
-            gap = inner - cell_len(plain)
+                length = cell_len(plain)
+            gap = inner - length
             left = gap if justify == "right" else 0
             # Blank padding in segments of its own, as Rich lays cells out: an SVG
             # screenshot then places each text exactly at its column.
@@ -349,11 +345,11 @@ class LineTable(ScrollView, can_focus=True):
         return Strip(segments, self.table_width).crop_extend(0, width, base)
 
     def _rich_cell(
-        self, cell: Text, inner: int, base: Style, cursor: Style | None
+        self, cell: Text, inner: int, justify: str, base: Style, cursor: Style | None
     ) -> list[Segment]:
         text = cell.copy()
         text.truncate(inner, overflow="ellipsis", pad=True)
-        if cell.justify == "right":
+        if justify == "right":
             text.rstrip()
             text.pad_left(inner - text.cell_len)
         own = [Segment(t, self._style(base, s or "", cursor)) for t, s, _ in
@@ -382,5 +378,4 @@ def _same(cells: Cells, other: Cells | None) -> bool:
         return True
     if other is None or len(cells) != len(other):
         return False
-    return all(a is b or (a.plain == b.plain and a.style == b.style and a.spans == b.spans
-                          and a.justify == b.justify) for a, b in zip(cells, other, strict=True))
+    return all(same_text(a, b) for a, b in zip(cells, other, strict=True))
