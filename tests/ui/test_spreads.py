@@ -25,10 +25,10 @@ def test_spatial_net_bps_walks_both_books_and_charges_both_fees() -> None:
     sell = book("b", "BTC/USD", [(102.0, 1.5), (101.5, 5)], [(103.0, 5)])
     # 2 BTC: buy 1 @ 100 + 1 @ 101 = 201 paid, fee 0.1% -> 201.201
     # sell 1.5 @ 102 + 0.5 @ 101.5 = 153 + 50.75 = 203.75, fee 0.2% -> 203.3425
-    # net = 2.1415 on 201.201 -> 106.43 bps
+    # net = 2.1415 on the notional before fees, 201 (as the table's net_bps) -> 106.54 bps
     net = spatial_net_bps(buy, sell, buy_fee=0.001, sell_fee=0.002, size=2.0)
-    assert net == pytest.approx((203.3425 - 201.201) / 201.201 * 1e4)
-    assert net == pytest.approx(106.436, abs=1e-3)
+    assert net == pytest.approx((203.3425 - 201.201) / 201 * 1e4)
+    assert net == pytest.approx(106.542, abs=1e-3)
 
 
 def test_spatial_net_bps_stops_at_the_thinner_side() -> None:

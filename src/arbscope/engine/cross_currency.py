@@ -46,7 +46,7 @@ from arbscope.engine.fills import (
     meets_minimums,
     profitable_depth,
     round_down,
-    walk_base,
+    walk_both,
 )
 from arbscope.models import BookKey, Kind, Market, Opportunity, OrderBook, Side
 
@@ -223,11 +223,7 @@ def _evaluate(
     step = coarser_step(buy_market.amount_step, sell_market.amount_step)
 
     def run(size: float) -> _Run:
-        buy = walk_base(buy_book.asks, size)
-        sell = walk_base(sell_book.bids, size)
-        if buy.amount != sell.amount:  # a depth sum off by a rounding error: trade the smaller
-            size = min(buy.amount, sell.amount)
-            buy, sell = walk_base(buy_book.asks, size), walk_base(sell_book.bids, size)
+        buy, sell = walk_both(buy_book.asks, sell_book.bids, size)
         proceeds = sell.cost * (1.0 - sell_market.taker_fee)
         return _Run(buy, sell, convert(fx_levels, fx_buy, fx_fee, proceeds, fx_step))
 

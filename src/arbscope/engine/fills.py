@@ -68,6 +68,26 @@ def walk_base(levels: Sequence[Level], amount: float) -> Fill:
     return Fill(amount - remaining, cost, used)
 
 
+def walk_both(asks: Sequence[Level], bids: Sequence[Level], amount: float) -> tuple[Fill, Fill]:
+    """Buy `amount` base on `asks` and sell the same base on `bids`: (buy fill, sell fill).
+
+    The one walk of two books for one base size (spatial, cross-currency and
+    statistical routes, the heatmap). When either side is thinner than `amount`,
+    both trade the smaller depth. The fills' common amount is the amount walked,
+    so walking it again gives the very same fills: a figure computed at a
+    route's reported size agrees with the route to the last digit.
+    """
+    buy, sell = walk_base(asks, amount), walk_base(bids, amount)
+    # A sum of level pieces can differ from the book's own sum by a rounding error;
+    # walk again at the smaller amount until both legs trade exactly what was walked.
+    for _ in range(8):
+        if buy.amount == sell.amount == amount:
+            break
+        amount = min(buy.amount, sell.amount)
+        buy, sell = walk_base(asks, amount), walk_base(bids, amount)
+    return buy, sell
+
+
 def walk_quote(levels: Sequence[Level], quote: float) -> Fill:
     """Spend (asks) or receive (bids) up to `quote` quote currency, best level first."""
     if not quote > 0:

@@ -33,7 +33,7 @@ from arbscope.engine.fills import (
     leg_fields,
     meets_minimums,
     round_down,
-    walk_base,
+    walk_both,
 )
 from arbscope.models import Kind, Market, Opportunity, OrderBook
 
@@ -82,19 +82,30 @@ def _allowed(buy: Fill, sell: Fill, buy_market: Market, sell_market: Market) -> 
 
 
 def _fills_at(buy_book: OrderBook, sell_book: OrderBook, size: float) -> tuple[Fill, Fill]:
-    buy = walk_base(buy_book.asks, size)
-    sell = walk_base(sell_book.bids, size)
-    if buy.amount != sell.amount:
-        # A sum of level pieces can differ from the book's own sum by a rounding
-        # error; both legs must trade the same base, so take the smaller.
-        size = min(buy.amount, sell.amount)
-        buy = walk_base(buy_book.asks, size)
-        sell = walk_base(sell_book.bids, size)
-    return buy, sell
+    return walk_both(buy_book.asks, sell_book.bids, size)
 
 
 def _net(buy: Fill, sell: Fill, buy_fee: float, sell_fee: float) -> float:
     return (sell.cost - buy.cost) - buy.cost * buy_fee - sell.cost * sell_fee
+
+
+def spatial_net_bps(
+    buy_book: OrderBook,
+    sell_book: OrderBook,
+    buy_fee: float,
+    sell_fee: float,
+    size: float,
+) -> float | None:
+    """Net bps of buying `size` base on one book and selling it on the other, after both fees.
+
+    The figure `evaluate_spatial` reports as `net_bps` (the same walk, the same
+    arithmetic, relative to the buy cost before its fee), for any venue pair,
+    losing ones included: the heatmap shows it. None when nothing fills.
+    """
+    buy, sell = walk_both(buy_book.asks, sell_book.bids, size)
+    if buy.amount <= 0 or buy.cost <= 0:
+        return None
+    return _net(buy, sell, buy_fee, sell_fee) / buy.cost * 1e4
 
 
 def evaluate_spatial(
@@ -147,7 +158,7 @@ def evaluate_spatial(
 
     gross = sell.cost - buy.cost
     buy_fee_paid, sell_fee_paid = buy.cost * buy_fee, sell.cost * sell_fee
-    net = gross - buy_fee_paid - sell_fee_paid
+    net = _net(buy, sell, buy_fee, sell_fee)
     notional = buy.cost
     waterfall = [("gross", gross), (f"fee {buy_book.venue}", -buy_fee_paid)]
     waterfall += [(f"fee {sell_book.venue}", -sell_fee_paid), ("net", net)]
@@ -175,7 +186,7 @@ def evaluate_spatial(
             "gross_bps": gross / notional * 1e4,
             "fees": buy_fee_paid + sell_fee_paid,
             "net_profit": net,
-            "net_bps": net / notional * 1e4,
+            "net_bps": net / buy.cost * 1e4,
             "net_profit_at_max": net_at_max,
             "waterfall": [{"label": label, "amount": amount} for label, amount in waterfall],
             "ts": now,

@@ -35,7 +35,7 @@ from arbscope.engine.fills import (
     meets_minimums,
     round_down,
     taker_leg,
-    walk_base,
+    walk_both,
 )
 from arbscope.models import Kind, Leg, Market, Opportunity, OrderBook, Side, WaterfallStep
 
@@ -349,13 +349,7 @@ def _entry_fills(
     size = round_down(min(target, depth), step)
     if size <= 0.0:
         return None
-    buy = walk_base(buy_book.asks, size)
-    sell = walk_base(sell_book.bids, size)
-    if buy.amount != sell.amount:
-        # Summed level sizes can differ from a walk by rounding dust; both legs trade one size.
-        size = min(buy.amount, sell.amount)
-        buy = walk_base(buy_book.asks, size)
-        sell = walk_base(sell_book.bids, size)
+    buy, sell = walk_both(buy_book.asks, sell_book.bids, size)
     if not (
         meets_minimums(buy, buy_market.min_amount, buy_market.min_cost)
         and meets_minimums(sell, sell_market.min_amount, sell_market.min_cost)

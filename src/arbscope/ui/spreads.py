@@ -2,8 +2,9 @@
 
 Pure functions (no Textual) so the arithmetic can be checked by hand in tests.
 The calculator only reports routes with an edge; the heatmap shows every
-venue pair, losing ones included, so it walks the books itself with the same
-fill and fee rule (`engine.fills`).
+venue pair, losing ones included, through the engine's own figure
+(`engine.spatial.spatial_net_bps`): a cell and the table's row for the same
+route and size are one number.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from arbscope.engine.fills import walk_base
+from arbscope.engine.spatial import spatial_net_bps
 from arbscope.models import BookKey, Kind, Market, Opportunity, OrderBook, split_symbol
+
+__all__ = ["Grid", "mid_deviation_grid", "spatial_grid", "spatial_net_bps", "trade_size_base"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,30 +33,6 @@ class Grid:
     def extreme(self) -> float:
         """Largest absolute value in the grid (0 when empty): the colour scale's half-width."""
         return max((abs(v) for line in self.cells for v in line if v is not None), default=0.0)
-
-
-def spatial_net_bps(
-    buy_book: OrderBook,
-    sell_book: OrderBook,
-    buy_fee: float,
-    sell_fee: float,
-    size: float,
-) -> float | None:
-    """Net bps of buying `size` base on one book and selling it on the other, after both fees.
-
-    Walks the asks of the buy book and the bids of the sell book for the same
-    base amount (the smaller of the two depths when either runs out). Relative
-    to what the buy costs including its fee, like `Opportunity.net_bps`.
-    """
-    bought = walk_base(buy_book.asks, size)
-    sold = walk_base(sell_book.bids, bought.amount)
-    if sold.amount < bought.amount:
-        bought = walk_base(buy_book.asks, sold.amount)
-    if bought.amount <= 0 or bought.cost <= 0:
-        return None
-    paid = bought.cost * (1 + buy_fee)
-    received = sold.cost * (1 - sell_fee)
-    return (received - paid) / paid * 1e4
 
 
 def spatial_grid(
