@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -181,6 +181,103 @@ class WaterfallStep(BaseModel):
     """In the route's profit currency; costs are negative."""
 
 
+class SpatialRoute(BaseModel):
+    """Buy `symbol` on one venue, sell it on another."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal[Kind.SPATIAL] = Kind.SPATIAL
+    route_id: str
+    symbol: str
+    buy_venue: str
+    sell_venue: str
+
+    @property
+    def keys(self) -> tuple[BookKey, ...]:
+        return ((self.buy_venue, self.symbol), (self.sell_venue, self.symbol))
+
+
+class CycleRoute(BaseModel):
+    """A cycle of markets on one venue, start currency back to itself, in one direction."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Kind
+    """Fixed by each cycle length's own model."""
+    route_id: str
+    """`"triangular:binance:USDT>BTC>ETH>USDT"`."""
+    venue: str
+    start: str
+    """Currency the cycle starts and ends in (its profit currency)."""
+    steps: tuple[tuple[str, Side], ...]
+    """(symbol, side) of each leg, in execution order."""
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(symbol for symbol, _ in self.steps)
+
+    @property
+    def keys(self) -> tuple[BookKey, ...]:
+        return tuple((self.venue, symbol) for symbol, _ in self.steps)
+
+
+class TriangleRoute(CycleRoute):
+    """A 3-market cycle."""
+
+    kind: Literal[Kind.TRIANGULAR] = Kind.TRIANGULAR
+
+
+class CrossRoute(BaseModel):
+    """Buy on one quote, sell on another, convert back: one direction, one FX source."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal[Kind.CROSS_CURRENCY] = Kind.CROSS_CURRENCY
+    route_id: str
+    """`"cross:BTC:kraken BTC/USD>bitstamp BTC/EUR>kraken EUR/USD"`."""
+    base: str
+    start: str
+    """Quote of the buy leg: what the route starts in and counts its profit in."""
+    buy: BookKey
+    """(venue, symbol) where base is bought with the start currency."""
+    sell: BookKey
+    """(venue, symbol) where base is sold for the other quote; another venue."""
+    fx: tuple[BookKey, Side] | None
+    """Real FX market converting the other quote back to start, and its side."""
+    static_fx: str | None
+    """Key of the static rate in settings (`"EUR/USD"`) when `fx` is None."""
+
+    @property
+    def keys(self) -> tuple[BookKey, ...]:
+        """The books the route reads."""
+        if self.fx is None:
+            return (self.buy, self.sell)
+        return (self.buy, self.sell, self.fx[0])
+
+
+class StatisticalRoute(BaseModel):
+    """One symbol on two venues A < B (by name), whichever way the signal points."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal[Kind.STATISTICAL] = Kind.STATISTICAL
+    route_id: str
+    symbol: str
+    venue_a: str
+    venue_b: str
+
+    @property
+    def keys(self) -> tuple[BookKey, ...]:
+        return ((self.venue_a, self.symbol), (self.venue_b, self.symbol))
+
+
+RouteSpec = Annotated[
+    SpatialRoute | TriangleRoute | CrossRoute | StatisticalRoute,
+    Field(discriminator="kind"),
+]
+"""The typed route of an opportunity, one model per kind."""
+
+
 class Opportunity(BaseModel):
     """A route the books allow right now, with every figure needed to check it by hand."""
 
@@ -233,14 +330,17 @@ class Opportunity(BaseModel):
     z_score: float | None = None
     """Statistical only: current z of log(mid_A/mid_B)."""
     detail: dict[str, float | str] = Field(default_factory=dict)
-    """Kind-specific extras (FX rate used, window mean and std, ...)."""
+    """Kind-specific extras (FX rate used, window mean and std, ...), for display."""
+    route: RouteSpec | None = None
+    """The route itself, typed by kind: what re-evaluating or executing it reads
+    (None only for opportunities made by hand)."""
 
     @property
     def book_ages(self) -> tuple[float, ...]:
         return tuple(max(0.0, self.ts - t) for t in self.book_ts)
 
     def as_json(self) -> dict[str, object]:
-        """The `scan --json` object (DESIGN.md): stable field names, plain types."""
+        """The `scan --json` object: stable field names, plain types."""
         data: dict[str, object] = {
             "kind": self.kind.value,
             "route_id": self.route_id,
@@ -277,6 +377,8 @@ class Opportunity(BaseModel):
             data["z_score"] = self.z_score
         if self.detail:
             data["detail"] = dict(self.detail)
+        if self.route is not None:
+            data["route"] = self.route.model_dump(mode="json")
         return data
 
 

@@ -35,7 +35,7 @@ import math
 from collections.abc import Iterable, Mapping
 
 from arbscope.engine.config import EngineConfig
-from arbscope.engine.cross_currency import CrossRoute, evaluate_cross
+from arbscope.engine.kinds import KINDS
 from arbscope.engine.route_index import (
     EDGE_FLOOR,
     RateTable,
@@ -43,11 +43,9 @@ from arbscope.engine.route_index import (
     RouteIndex,
     route_counts,
 )
-from arbscope.engine.spatial import evaluate_spatial
-from arbscope.engine.statistical import SpreadPair, evaluate_statistical
-from arbscope.engine.triangular import TriangleRoute, evaluate_triangle
+from arbscope.engine.statistical import SpreadPair
 from arbscope.engine.valuation import ValuationGraph, ValuationSnapshot
-from arbscope.models import BookKey, Kind, Market, Opportunity, OrderBook
+from arbscope.models import BookKey, Market, Opportunity, OrderBook
 
 
 class OpportunityCalculator:
@@ -66,7 +64,7 @@ class OpportunityCalculator:
         self._z: dict[str, float] = {}
         """Route id -> z of each statistical pair's newest sample (read by `spread_z`)."""
         self._table = RateTable({})
-        self._index = RouteIndex({}, config, self._table, self._pairs)
+        self._index = RouteIndex({}, config, self._table, self._pairs, KINDS)
         self._open: dict[str, Route] = {}
         self._dirty: dict[str, Route] = {}
         self.set_markets(markets)
@@ -184,7 +182,7 @@ class OpportunityCalculator:
 
     def route_counts(self) -> dict[str, int]:
         """How many routes of each kind are indexed (kinds switched off count 0)."""
-        return route_counts(self._index.routes.values())
+        return route_counts(self._index.routes.values(), (spec.kind for spec in KINDS))
 
     # --- after an update --------------------------------------------------------------------
 
@@ -192,16 +190,15 @@ class OpportunityCalculator:
         rates = self._table.rates
         dirty = self._dirty
         buckets_of = self._index.buckets_of
+        prod = math.prod
         for key in changed:
             for bucket in buckets_of.get(key, ()):
-                x, y, z = bucket.bound
-                if rates[x] * rates[y] * rates[z] < EDGE_FLOOR:
+                if prod(bucket.take(rates)) < EDGE_FLOOR:
                     if bucket.open:
                         self._close_all(bucket.routes)
                     continue
                 for route in bucket.routes:
-                    a, b, c = route.slots
-                    if rates[a] * rates[b] * rates[c] >= EDGE_FLOOR:
+                    if prod(route.take(rates)) >= EDGE_FLOOR:
                         dirty[route.route_id] = route
                     elif route.opportunity is not None:
                         self._close(route)
@@ -250,7 +247,7 @@ class OpportunityCalculator:
     # --- evaluation -------------------------------------------------------------------------
 
     def _check(self, route: Route, now: float) -> None:
-        if self._table.top_rate(route.slots) < EDGE_FLOOR:
+        if math.prod(route.take(self._table.rates)) < EDGE_FLOOR:
             if route.opportunity is not None:
                 self._close(route)
         else:
@@ -288,34 +285,9 @@ class OpportunityCalculator:
                 bucket.open += 1
 
     def _evaluate_kind(self, route: Route, now: float) -> Opportunity | None:
-        books, markets, config = self._books, self._markets, self._config
+        config = self._config
         target = self._snapshot.target(config.trade_notional, route.size_currency)
-        size = math.inf if target is None else target
-        payload = route.payload
-        if route.kind is Kind.SPATIAL:
-            buy, sell = route.keys
-            fee = config.withdrawal_fees.get(route.size_currency)
-            return evaluate_spatial(
-                books[buy], books[sell], markets[buy], markets[sell], size, now, fee
-            )
-        if isinstance(payload, TriangleRoute):
-            venue, symbols = payload.venue, payload.symbols
-            return evaluate_triangle(
-                payload,
-                {symbol: books[(venue, symbol)] for symbol in symbols},
-                {symbol: markets[(venue, symbol)] for symbol in symbols},
-                size,
-                now,
-            )
-        if isinstance(payload, CrossRoute):
-            return evaluate_cross(payload, books, markets, size, now, config.fx_static_rates)
-        if isinstance(payload, SpreadPair):
-            key_a, key_b = route.keys
-            return evaluate_statistical(
-                payload, books[key_a], books[key_b], markets[key_a], markets[key_b],
-                config, target, now,
-            )
-        raise AssertionError(f"route {route.route_id} has no evaluator")
+        return route.spec.evaluate(route, self._books, self._markets, config, target, now)
 
     def _close(self, route: Route) -> None:
         if route.opportunity is None:
@@ -366,7 +338,7 @@ class OpportunityCalculator:
         self._table = RateTable(self._markets)
         for key, book in self._books.items():
             self._table.set_book(key, book)
-        self._index = RouteIndex(self._markets, self._config, self._table, self._pairs)
+        self._index = RouteIndex(self._markets, self._config, self._table, self._pairs, KINDS)
         self._open = {}
         self._dirty = dict(self._index.routes)
         for route_id, route in self._index.routes.items():

@@ -31,10 +31,10 @@ How the figures are made, so each can be redone by hand:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 
+from arbscope.engine.config import EngineConfig
 from arbscope.engine.fills import (
     ChainLink,
     Conversion,
@@ -48,33 +48,8 @@ from arbscope.engine.fills import (
     round_down,
     walk_both,
 )
-from arbscope.models import BookKey, Kind, Market, Opportunity, OrderBook, Side
-
-
-@dataclass(frozen=True, slots=True)
-class CrossRoute:
-    """Buy on one quote, sell on another, convert back: one direction, one FX source."""
-
-    route_id: str
-    """`"cross:BTC:kraken BTC/USD>bitstamp BTC/EUR>kraken EUR/USD"`."""
-    base: str
-    start: str
-    """Quote of the buy leg: what the route starts in and counts its profit in."""
-    buy: BookKey
-    """(venue, symbol) where base is bought with the start currency."""
-    sell: BookKey
-    """(venue, symbol) where base is sold for the other quote; another venue."""
-    fx: tuple[BookKey, Side] | None
-    """Real FX market converting the other quote back to start, and its side."""
-    static_fx: str | None
-    """Key of the static rate in settings (`"EUR/USD"`) when `fx` is None."""
-
-    @property
-    def keys(self) -> tuple[BookKey, ...]:
-        """The books the route reads."""
-        if self.fx is None:
-            return (self.buy, self.sell)
-        return (self.buy, self.sell, self.fx[0])
+from arbscope.engine.route_index import ALWAYS_SLOT, BuildContext, KindSpec, Route
+from arbscope.models import BookKey, CrossRoute, Kind, Market, Opportunity, OrderBook, Side
 
 
 def find_cross_routes(
@@ -133,7 +108,10 @@ def _routes_for(
         for key in (f"{other}/{start}", f"{start}/{other}"):
             if key in static_rates:
                 routes.append(
-                    CrossRoute(f"{head}static {key}", base, start, buy.key, sell.key, None, key)
+                    CrossRoute(
+                        route_id=f"{head}static {key}", base=base, start=start, buy=buy.key,
+                        sell=sell.key, fx=None, static_fx=key,
+                    )
                 )
                 break
     return routes
@@ -302,6 +280,7 @@ def _evaluate(
     return Opportunity.model_validate(
         {
             "kind": Kind.CROSS_CURRENCY,
+            "route": route,
             "route_id": route.route_id,
             "legs": legs,
             "size": buy.amount,
@@ -322,3 +301,64 @@ def _evaluate(
             "detail": detail,
         }
     )
+
+
+def _spec_build(context: BuildContext) -> Iterator[Route]:
+    table, markets = context.table, context.markets
+    best, side_slot = table.best, table.side_slot
+    for cross in find_cross_routes(markets.values(), context.config.fx_static_rates):
+        on_buy, on_sell = side_slot(cross.buy, Side.BUY), side_slot(cross.sell, Side.SELL)
+        if cross.fx is None:
+            # A static FX rate is not in the table: such routes are always evaluated.
+            slots = (on_buy, on_sell, ALWAYS_SLOT)
+            yield Route(cross.route_id, CROSS_CURRENCY, cross.keys, slots, cross.base,
+                        cross.start, cross)
+            continue
+        fx = side_slot(*cross.fx)
+        start, base = cross.start, cross.base
+        other = markets[cross.sell].quote
+        to_base, to_other, back = best(start, base), best(base, other), best(other, start)
+        placements = (
+            (cross.buy, ("buy", other), (on_buy, to_other, back)),
+            (cross.sell, ("sell", start), (to_base, on_sell, back)),
+            (cross.fx[0], ("fx", cross.buy[1], cross.sell[1]), (to_base, to_other, fx)),
+        )
+        yield Route(cross.route_id, CROSS_CURRENCY, cross.keys, (on_buy, on_sell, fx),
+                    cross.base, cross.start, cross, placements)
+
+
+def _spec_evaluate(
+    route: Route,
+    books: Mapping[BookKey, OrderBook],
+    markets: Mapping[BookKey, Market],
+    config: EngineConfig,
+    target: float | None,
+    now: float,
+) -> Opportunity | None:
+    size = math.inf if target is None else target
+    return evaluate_cross(route.payload, books, markets, size, now, config.fx_static_rates)
+
+
+def _spec_resize(
+    opportunity: Opportunity,
+    size: float,
+    books: Mapping[BookKey, OrderBook],
+    markets: Mapping[BookKey, Market],
+    now: float,
+    config: EngineConfig,
+) -> Opportunity | None:
+    route = opportunity.route
+    if not isinstance(route, CrossRoute):
+        return None
+    return evaluate_cross(route, books, markets, size, now, config.fx_static_rates)
+
+
+CROSS_CURRENCY = KindSpec(
+    kind=Kind.CROSS_CURRENCY,
+    short="cross",
+    label="cross-currency",
+    build=_spec_build,
+    evaluate=_spec_evaluate,
+    resize=_spec_resize,
+    moves_inventory=True,
+)

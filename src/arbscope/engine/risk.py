@@ -21,8 +21,10 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from arbscope.engine.fills import round_down, walk_base
+from arbscope.engine.kinds import spec_of
 from arbscope.models import (
     BookKey,
+    CrossRoute,
     Kind,
     Leg,
     Market,
@@ -246,7 +248,7 @@ def rebalancing_cost(
     venue: they are the user's word (their network, their fee tier), and the
     route's net already counts them.
     """
-    if opportunity.kind in (Kind.TRIANGULAR, Kind.STATISTICAL):
+    if not spec_of(opportunity.kind).moves_inventory:
         return 0.0
     for step in opportunity.waterfall:
         if step.label.startswith("rebalancing"):
@@ -324,7 +326,7 @@ def _profit(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskItem:
             "profit", label, Check.FAIL,
             f"net {figure} is not above the threshold {th.min_net_profit:g} {cur}",
         )
-    if opp.kind is Kind.STATISTICAL:
+    if spec_of(opp.kind).expected:
         return RiskItem(
             "profit", label, Check.WARN, f"expected {figure}: needs mean reversion, not locked in"
         )
@@ -402,18 +404,18 @@ def _market_rules(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> Ris
 
 def _fx(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskItem:
     label = "FX source"
+    route = opp.route
     if opp.kind is not Kind.CROSS_CURRENCY:
         return RiskItem("fx", label, Check.PASS, "no currency conversion")
-    source = str(opp.detail.get("fx_source", ""))
-    pair = opp.detail.get("fx_pair", "?")
-    if source == "market":
+    if not isinstance(route, CrossRoute):
+        return RiskItem("fx", label, Check.WARN, "FX source not reported")
+    if route.fx is not None:
+        pair = route.fx[0][1]
         return RiskItem("fx", label, Check.PASS, f"real market {pair}, its spread and fee counted")
-    if source == "static":
-        rate = opp.detail.get("fx_rate", "?")
-        return RiskItem(
-            "fx", label, Check.WARN, f"static {pair} rate {rate} from settings, not a market"
-        )
-    return RiskItem("fx", label, Check.WARN, "FX source not reported")
+    rate = opp.detail.get("fx_rate", "?")
+    return RiskItem(
+        "fx", label, Check.WARN, f"static {route.static_fx} rate {rate} from settings, not a market"
+    )
 
 
 def _volatility(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskItem:
@@ -431,11 +433,9 @@ def _volatility(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskI
 
 def _inventory(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskItem:
     label = "Inventory afterwards"
-    if opp.kind is Kind.TRIANGULAR:
-        reason = "cycle ends where it starts: nothing to move"
-        return RiskItem("inventory", label, Check.PASS, reason)
-    if opp.kind is Kind.STATISTICAL:
-        return RiskItem("inventory", label, Check.PASS, "the position closes on the same venues")
+    spec = spec_of(opp.kind)
+    if not spec.moves_inventory:
+        return RiskItem("inventory", label, Check.PASS, spec.inventory_note)
     buy, sell = opp.legs[0], opp.legs[1]
     moving = f"move {opp.size:.6g} {opp.size_currency} {buy.venue}->{sell.venue}"
     asset = opp.size_currency

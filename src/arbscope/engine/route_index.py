@@ -7,26 +7,26 @@ direction (have -> want, e.g. USDT -> BTC) also has a slot holding the best
 rate of all the book slots that convert that way, on any venue. Slot 0 holds
 1.0 and slot 1 +inf.
 
-A route's top-of-book rate before fees is the product of its three slots
-(1.0 fills a two-leg route; +inf marks a route without such a bound). The
+A route's top-of-book rate before fees is the product of its slots (one per
+leg; 1.0 pads a two-leg route; +inf marks a route without such a bound). The
 evaluators return None whenever that rate is <= 1, so a product clearly below
 1 means "closed" without calling them. A *bucket* groups the routes of one
 book that share a bound made of that book's slot and conversion bests: one
 comparison rules out, say, every spatial route that buys on the book.
+
+What a kind contributes (its routes, their slots and bucket bounds, its
+evaluator and resizer) is its `KindSpec`; `engine.kinds` registers them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import combinations, permutations
+from operator import itemgetter
+from typing import Any
 
 from arbscope.engine.config import EngineConfig
-from arbscope.engine.cross_currency import CrossRoute, find_cross_routes
-from arbscope.engine.spatial import spatial_route_id
-from arbscope.engine.statistical import SpreadPair, statistical_route_id
-from arbscope.engine.triangular import TriangleRoute, find_triangles
 from arbscope.models import BookKey, Kind, Market, Opportunity, OrderBook, Side
 
 ONE_SLOT = 0
@@ -35,25 +35,45 @@ EDGE_FLOOR = 1.0 - 1e-9
 """Top rates below this are closed unseen; the margin absorbs the rounding
 difference between multiplying by 1/ask and the evaluators' own comparisons."""
 
-Slots = tuple[int, int, int]
+Slots = tuple[int, ...]
+"""Rate slots whose product bounds a route's top-of-book rate (at least two)."""
+
+Placement = tuple[BookKey, object, Slots]
+"""(book, bucket label, bound): the bucket of that book a route joins, and its bound."""
+
+
+def rates_of(slots: Slots) -> Callable[[list[float]], tuple[float, ...]]:
+    """The slots' rates out of the table in one C call (two slots at least: a tuple back)."""
+    return itemgetter(*(slots if len(slots) > 1 else (*slots, ONE_SLOT)))
 
 
 @dataclass(slots=True, eq=False)
 class Route:
-    """One route and its last result."""
+    """One route, its bounds, and its last result."""
 
     route_id: str
-    kind: Kind
+    spec: KindSpec
     keys: tuple[BookKey, ...]
     """The books it reads."""
     slots: Slots
     size_currency: str
     profit_currency: str
-    payload: TriangleRoute | CrossRoute | SpreadPair | None = None
+    payload: Any
+    """What the kind's evaluator reads: its typed route (statistical: the pair's state)."""
+    placements: tuple[Placement, ...] = ()
+    """The buckets it joins; empty: one bucket of its own per book, bound by `slots`."""
     opportunity: Opportunity | None = None
     expiry: float = -math.inf
     """When the first of the books behind `opportunity` gets too old."""
     buckets: list[Bucket] = field(default_factory=list)
+    take: Callable[[list[float]], tuple[float, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.take = rates_of(self.slots)
+
+    @property
+    def kind(self) -> Kind:
+        return self.spec.kind
 
 
 @dataclass(slots=True, eq=False)
@@ -64,6 +84,63 @@ class Bucket:
     routes: list[Route] = field(default_factory=list)
     open: int = 0
     """How many of `routes` hold an opportunity (a ruled-out bucket with none costs nothing)."""
+    take: Callable[[list[float]], tuple[float, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.take = rates_of(self.bound)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildContext:
+    """What a kind builds its routes from."""
+
+    markets: Mapping[BookKey, Market]
+    config: EngineConfig
+    table: RateTable
+    by_symbol: Mapping[str, list[str]]
+    """Symbol -> venues listing it, sorted."""
+    by_venue: Mapping[str, list[Market]]
+    """Venue -> its markets, sorted by symbol."""
+    state: dict[str, Any]
+    """Route id -> state a kind keeps across rebuilds (statistical windows)."""
+
+
+Evaluator = Callable[
+    [Route, Mapping[BookKey, OrderBook], Mapping[BookKey, Market], EngineConfig, float | None,
+     float],
+    Opportunity | None,
+]
+"""(route, books, markets, config, target size or None, now) -> the opportunity or None."""
+
+Resizer = Callable[
+    [Opportunity, float, Mapping[BookKey, OrderBook], Mapping[BookKey, Market], float,
+     EngineConfig],
+    Opportunity | None,
+]
+"""(opportunity, size, books, markets, now, config) -> the route at that size, or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """Everything one kind of opportunity brings: the rest of arbscope iterates these."""
+
+    kind: Kind
+    short: str
+    """The opportunities table's kind column (5 characters at most)."""
+    label: str
+    """What its toggle is called in the footer, the help and the palette."""
+    build: Callable[[BuildContext], Iterable[Route]]
+    """Its routes over the markets (an empty iterable when its setting leaves it off)."""
+    evaluate: Evaluator
+    resize: Resizer
+    moves_inventory: bool
+    """Risk hook: True when the bought base ends on another venue (a rebalancing cost)."""
+    inventory_note: str = ""
+    """Risk hook: the inventory item's reason when nothing has to move."""
+    sampled: bool = False
+    """Statistical: sampled on every update of its books rather than bounded by top rates."""
+    expected: bool = False
+    """Its net is an expectation, not what its legs lock in (statistical)."""
 
 
 class RateTable:
@@ -116,8 +193,7 @@ class RateTable:
             rates[best_slot] = max(rates[s] for s in self._members[best_slot])
 
     def top_rate(self, slots: Slots) -> float:
-        rates = self.rates
-        return rates[slots[0]] * rates[slots[1]] * rates[slots[2]]
+        return math.prod(rates_of(slots)(self.rates))
 
 
 class RouteIndex:
@@ -128,96 +204,31 @@ class RouteIndex:
         markets: Mapping[BookKey, Market],
         config: EngineConfig,
         table: RateTable,
-        pairs: dict[str, SpreadPair],
+        state: dict[str, Any],
+        specs: Iterable[KindSpec],
     ) -> None:
-        self._markets = markets
-        self._config = config
-        self._table = table
-        self._pairs = pairs
         self.routes: dict[str, Route] = {}
         self.buckets_of: dict[BookKey, list[Bucket]] = {}
-        """Buckets of price-bounded routes per book (statistical pairs are not in them)."""
+        """Buckets of price-bounded routes per book (sampled routes are not in them)."""
         self.pairs_of: dict[BookKey, list[Route]] = {}
-        """Statistical routes per book: sampled and checked on each update."""
+        """Sampled (statistical) routes per book: sampled and checked on each update."""
         self.by_currency: dict[str, list[Route]] = {}
         """Routes sized or ranked in each currency (re-checked when its value moves)."""
         self._bucket_by_label: dict[tuple[BookKey, object], Bucket] = {}
-        for route in self._build():
+        context = _context(markets, config, table, state)
+        for route in self._build(context, specs):
             self.routes[route.route_id] = route
             self._place(route)
             for currency in dict.fromkeys((route.size_currency, route.profit_currency)):
                 self.by_currency.setdefault(currency, []).append(route)
         self._bucket_by_label.clear()
 
-    # --- building the routes ----------------------------------------------------------------
-
-    def _build(self) -> Iterator[Route]:
-        kinds = self._config.kinds
-        by_symbol: dict[str, list[str]] = {}
-        by_venue: dict[str, list[Market]] = {}
-        for venue, symbol in sorted(self._markets):
-            by_symbol.setdefault(symbol, []).append(venue)
-            by_venue.setdefault(venue, []).append(self._markets[(venue, symbol)])
-        if Kind.SPATIAL in kinds:
-            for symbol, venues in by_symbol.items():
-                for buy, sell in permutations(venues, 2):
-                    yield self._spatial(symbol, buy, sell)
-        if Kind.TRIANGULAR in kinds:
-            for venue_markets in by_venue.values():
-                yield from map(self._triangle, find_triangles(venue_markets))
-        if Kind.CROSS_CURRENCY in kinds:
-            static = self._config.fx_static_rates
-            yield from map(self._cross, find_cross_routes(self._markets.values(), static))
-        if Kind.STATISTICAL in kinds:
-            for symbol, venues in by_symbol.items():
-                for venue_a, venue_b in combinations(venues, 2):
-                    yield self._pair(symbol, venue_a, venue_b)
-
-    def _spatial(self, symbol: str, buy: str, sell: str) -> Route:
-        market = self._markets[(buy, symbol)]
-        buy_key, sell_key = (buy, symbol), (sell, symbol)
-        slots = (
-            self._table.side_slot(buy_key, Side.BUY),
-            self._table.side_slot(sell_key, Side.SELL),
-            ONE_SLOT,
-        )
-        route_id = spatial_route_id(symbol, buy, sell)
-        return Route(route_id, Kind.SPATIAL, (buy_key, sell_key), slots, market.base, market.quote)
-
-    def _triangle(self, triangle: TriangleRoute) -> Route:
-        keys = tuple((triangle.venue, symbol) for symbol in triangle.symbols)
-        first, second, third = (
-            self._table.side_slot(key, side)
-            for key, (_, side) in zip(keys, triangle.steps, strict=True)
-        )
-        return Route(
-            triangle.route_id, Kind.TRIANGULAR, keys, (first, second, third),
-            triangle.start, triangle.start, triangle,
-        )
-
-    def _cross(self, cross: CrossRoute) -> Route:
-        table = self._table
-        # A static FX rate is not in the table: such routes are always evaluated.
-        fx = ALWAYS_SLOT if cross.fx is None else table.side_slot(*cross.fx)
-        slots = (table.side_slot(cross.buy, Side.BUY), table.side_slot(cross.sell, Side.SELL), fx)
-        return Route(
-            cross.route_id, Kind.CROSS_CURRENCY, cross.keys, slots, cross.base, cross.start, cross
-        )
-
-    def _pair(self, symbol: str, venue_a: str, venue_b: str) -> Route:
-        route_id = statistical_route_id(symbol, venue_a, venue_b)
-        pair = self._pairs.get(route_id)
-        if pair is None:
-            pair = SpreadPair(symbol, venue_a, venue_b, self._config.stat_window_s, route_id)
-            self._pairs[route_id] = pair
-        market = self._markets[(venue_a, symbol)]
-        keys = ((venue_a, symbol), (venue_b, symbol))
-        return Route(
-            route_id, Kind.STATISTICAL, keys, (ALWAYS_SLOT, ONE_SLOT, ONE_SLOT),
-            market.base, market.quote, pair,
-        )
-
-    # --- buckets ----------------------------------------------------------------------------
+    @staticmethod
+    def _build(context: BuildContext, specs: Iterable[KindSpec]) -> Iterator[Route]:
+        kinds = context.config.kinds
+        for spec in specs:
+            if spec.kind in kinds:
+                yield from spec.build(context)
 
     def _join(self, route: Route, key: BookKey, label: object, bound: Slots) -> None:
         bucket = self._bucket_by_label.get((key, label))
@@ -228,32 +239,30 @@ class RouteIndex:
         route.buckets.append(bucket)
 
     def _place(self, route: Route) -> None:
-        best = self._table.best
-        a, b, c = route.slots
-        payload = route.payload
-        if isinstance(payload, SpreadPair):
+        if route.spec.sampled:
             for key in route.keys:
                 self.pairs_of.setdefault(key, []).append(route)
-        elif route.kind is Kind.SPATIAL:
-            buy, sell = route.keys
-            base, quote = route.size_currency, route.profit_currency
-            self._join(route, buy, "buy", (a, best(base, quote), ONE_SLOT))
-            self._join(route, sell, "sell", (best(quote, base), b, ONE_SLOT))
-        elif isinstance(payload, CrossRoute) and payload.fx is not None:
-            start, base = payload.start, payload.base
-            other = self._markets[payload.sell].quote
-            to_base, to_other, back = best(start, base), best(base, other), best(other, start)
-            self._join(route, payload.buy, ("buy", other), (a, to_other, back))
-            self._join(route, payload.sell, ("sell", start), (to_base, b, back))
-            label = ("fx", payload.buy[1], payload.sell[1])
-            self._join(route, payload.fx[0], label, (to_base, to_other, c))
+        elif route.placements:
+            for key, label, bound in route.placements:
+                self._join(route, key, label, bound)
         else:
             for key in dict.fromkeys(route.keys):
                 self._join(route, key, route.route_id, route.slots)
 
 
-def route_counts(routes: Iterable[Route]) -> dict[str, int]:
-    counts = {kind.value: 0 for kind in Kind}
+def _context(
+    markets: Mapping[BookKey, Market], config: EngineConfig, table: RateTable, state: dict[str, Any]
+) -> BuildContext:
+    by_symbol: dict[str, list[str]] = {}
+    by_venue: dict[str, list[Market]] = {}
+    for venue, symbol in sorted(markets):
+        by_symbol.setdefault(symbol, []).append(venue)
+        by_venue.setdefault(venue, []).append(markets[(venue, symbol)])
+    return BuildContext(markets, config, table, by_symbol, by_venue, state)
+
+
+def route_counts(routes: Iterable[Route], kinds: Iterable[Kind]) -> dict[str, int]:
+    counts = {kind.value: 0 for kind in kinds}
     for route in routes:
         counts[route.kind.value] += 1
     return counts

@@ -27,6 +27,11 @@ for every venue pair on every book update.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator, Mapping
+from itertools import permutations
+
+from arbscope.engine.config import EngineConfig
 from arbscope.engine.fills import (
     Fill,
     coarser_step,
@@ -35,7 +40,8 @@ from arbscope.engine.fills import (
     round_down,
     walk_both,
 )
-from arbscope.models import Kind, Market, Opportunity, OrderBook
+from arbscope.engine.route_index import BuildContext, KindSpec, Route
+from arbscope.models import BookKey, Kind, Market, Opportunity, OrderBook, Side, SpatialRoute
 
 
 def spatial_route_id(symbol: str, buy_venue: str, sell_venue: str) -> str:
@@ -65,11 +71,15 @@ def _crossing_depths(
         if ask_left <= 0.0:
             i += 1
             if i == len(asks):
+                # A running sum of level pieces can pass the book's own sum by a rounding
+                # error: never report more than the side holds.
+                walked = min(walked, math.fsum(size for _, size in asks))
                 break
             ask_left = asks[i][1]
         if bid_left <= 0.0:
             j += 1
             if j == len(bids):
+                walked = min(walked, math.fsum(size for _, size in bids))
                 break
             bid_left = bids[j][1]
     return (walked if net_depth is None else net_depth), walked
@@ -116,6 +126,7 @@ def evaluate_spatial(
     target_size: float,
     now: float,
     withdrawal_fee: float | None = None,
+    route: SpatialRoute | None = None,
 ) -> Opportunity | None:
     """Buy `target_size` base on `buy_book`'s venue and sell it on `sell_book`'s.
 
@@ -166,10 +177,13 @@ def evaluate_spatial(
         rebalancing = withdrawal_fee * sell.vwap
         waterfall.append((f"rebalancing {buy_market.base} withdrawal", -rebalancing))
         waterfall.append(("net after rebalancing", net - rebalancing))
+    if route is None:
+        route = spatial_route(buy_book.symbol, buy_book.venue, sell_book.venue)
     return Opportunity.model_validate(
         {
             "kind": Kind.SPATIAL,
-            "route_id": spatial_route_id(buy_book.symbol, buy_book.venue, sell_book.venue),
+            "route": route,
+            "route_id": route.route_id,
             "legs": (
                 leg_fields(buy_book.venue, buy_book.symbol, "buy", buy, buy_fee_paid, buy_fee),
                 leg_fields(
@@ -194,3 +208,77 @@ def evaluate_spatial(
             "detail": {"buy_best_ask": asks[0][0], "sell_best_bid": bids[0][0]},
         }
     )
+
+
+def spatial_route(symbol: str, buy_venue: str, sell_venue: str) -> SpatialRoute:
+    route_id = spatial_route_id(symbol, buy_venue, sell_venue)
+    return SpatialRoute(
+        route_id=route_id, symbol=symbol, buy_venue=buy_venue, sell_venue=sell_venue
+    )
+
+
+def _spec_build(context: BuildContext) -> Iterator[Route]:
+    table, markets = context.table, context.markets
+    best = table.best
+    for symbol, venues in context.by_symbol.items():
+        for buy, sell in permutations(venues, 2):
+            market = markets[(buy, symbol)]
+            buy_key, sell_key = (buy, symbol), (sell, symbol)
+            on_buy = table.side_slot(buy_key, Side.BUY)
+            on_sell = table.side_slot(sell_key, Side.SELL)
+            base, quote = market.base, market.quote
+            route = spatial_route(symbol, buy, sell)
+            # One bucket per book and direction: its own side against the best rate back.
+            placements = (
+                (buy_key, "buy", (on_buy, best(base, quote))),
+                (sell_key, "sell", (best(quote, base), on_sell)),
+            )
+            yield Route(
+                route.route_id, SPATIAL, route.keys, (on_buy, on_sell), base, quote, route,
+                placements,
+            )
+
+
+def _spec_evaluate(
+    route: Route,
+    books: Mapping[BookKey, OrderBook],
+    markets: Mapping[BookKey, Market],
+    config: EngineConfig,
+    target: float | None,
+    now: float,
+) -> Opportunity | None:
+    buy, sell = route.keys
+    fee = config.withdrawal_fees.get(route.size_currency)
+    size = math.inf if target is None else target
+    return evaluate_spatial(
+        books[buy], books[sell], markets[buy], markets[sell], size, now, fee, route.payload
+    )
+
+
+def _spec_resize(
+    opportunity: Opportunity,
+    size: float,
+    books: Mapping[BookKey, OrderBook],
+    markets: Mapping[BookKey, Market],
+    now: float,
+    config: EngineConfig,
+) -> Opportunity | None:
+    route = opportunity.route
+    if not isinstance(route, SpatialRoute):
+        return None
+    buy, sell = route.keys
+    fee = config.withdrawal_fees.get(markets[buy].base)
+    return evaluate_spatial(
+        books[buy], books[sell], markets[buy], markets[sell], size, now, fee, route
+    )
+
+
+SPATIAL = KindSpec(
+    kind=Kind.SPATIAL,
+    short="spat",
+    label="spatial",
+    build=_spec_build,
+    evaluate=_spec_evaluate,
+    resize=_spec_resize,
+    moves_inventory=True,
+)

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from arbscope.engine.config import EngineConfig
 from arbscope.engine.fills import (
@@ -37,7 +39,18 @@ from arbscope.engine.fills import (
     taker_leg,
     walk_both,
 )
-from arbscope.models import Kind, Leg, Market, Opportunity, OrderBook, Side, WaterfallStep
+from arbscope.engine.route_index import ALWAYS_SLOT, ONE_SLOT, BuildContext, KindSpec, Route
+from arbscope.models import (
+    BookKey,
+    Kind,
+    Leg,
+    Market,
+    Opportunity,
+    OrderBook,
+    Side,
+    StatisticalRoute,
+    WaterfallStep,
+)
 
 EXPECTED_NOTE = "expected (not risk-free)"
 """What `detail["expected"]` says on every statistical opportunity."""
@@ -203,6 +216,8 @@ class SpreadPair:
     sampled_books: tuple[OrderBook, OrderBook] | None = None
     """The (A, B) books the newest sample was taken from; the signal is only
     valid while both are still the current books."""
+    route: StatisticalRoute = field(init=False)
+    """The pair as an opportunity names it."""
 
     def __post_init__(self) -> None:
         if not self.venue_a < self.venue_b:
@@ -212,6 +227,9 @@ class SpreadPair:
         self.stats = RollingStats(self.window_s)
         if not self.route_id:
             self.route_id = statistical_route_id(self.symbol, self.venue_a, self.venue_b)
+        self.route = StatisticalRoute(
+            route_id=self.route_id, symbol=self.symbol, venue_a=self.venue_a, venue_b=self.venue_b
+        )
 
     def sample(self, book_a: OrderBook, book_b: OrderBook) -> bool:
         """Add x from the two books (at the newer book's time); False when a mid is missing."""
@@ -293,6 +311,7 @@ def evaluate_statistical(
     )
     return Opportunity(
         kind=Kind.STATISTICAL,
+        route=pair.route,
         route_id=pair.route_id,
         legs=legs,
         size=buy.amount,
@@ -389,3 +408,99 @@ def _max_size(
 def _leg(book: OrderBook, side: Side, fill: Fill, fee_rate: float) -> Leg:
     """The entry order; its fee is the entry half of the round trip."""
     return taker_leg(book.venue, book.symbol, side, fill, fee_rate)
+
+
+def resize_statistical(
+    opportunity: Opportunity,
+    size: float,
+    books: Mapping[BookKey, OrderBook],
+    markets: Mapping[BookKey, Market],
+    now: float = 0.0,
+    config: EngineConfig | None = None,
+) -> Opportunity | None:
+    """The entry orders re-walked at `size`, the expected edge (gross_bps) kept.
+
+    A signal cannot be re-derived without its rolling window, but its edge, the
+    distance of the spread from its mean, does not depend on size. Fees are the
+    round trip `evaluate_statistical` counts; None when the size rounds to
+    nothing or an order would break a market's minimums.
+    """
+    buy_key = (opportunity.legs[0].venue, opportunity.legs[0].symbol)
+    sell_key = (opportunity.legs[1].venue, opportunity.legs[1].symbol)
+    buy_book, sell_book = books[buy_key], books[sell_key]
+    buy_market, sell_market = markets[buy_key], markets[sell_key]
+    fills = _entry_fills(buy_book, sell_book, buy_market, sell_market, size)
+    if fills is None:
+        return None
+    buy, sell = fills
+    fee_buy, fee_sell = _round_trip_fees(buy, sell, buy_market, sell_market)
+    gross = buy.cost * opportunity.gross_bps / 1e4
+    net = gross - fee_buy - fee_sell
+    waterfall = tuple(
+        step.model_copy(update={"amount": value})
+        for step, value in zip(
+            opportunity.waterfall, (gross, -fee_buy, -fee_sell, net), strict=False
+        )
+    )
+    return opportunity.model_copy(
+        update={
+            "legs": (
+                _leg(buy_book, Side.BUY, buy, buy_market.taker_fee),
+                _leg(sell_book, Side.SELL, sell, sell_market.taker_fee),
+            ),
+            "size": buy.amount,
+            "notional": buy.cost,
+            "buy_vwap": buy.vwap,
+            "sell_vwap": sell.vwap,
+            "fees": fee_buy + fee_sell,
+            "net_profit": net,
+            "net_bps": net / buy.cost * 1e4,
+            "waterfall": waterfall,
+            "book_ts": (buy_book.ts, sell_book.ts),
+        }
+    )
+
+
+def _spec_build(context: BuildContext) -> Iterator[Route]:
+    pairs = context.state
+    for symbol, venues in context.by_symbol.items():
+        for venue_a, venue_b in combinations(venues, 2):
+            route_id = statistical_route_id(symbol, venue_a, venue_b)
+            pair = pairs.get(route_id)
+            if pair is None:
+                pair = SpreadPair(symbol, venue_a, venue_b, context.config.stat_window_s, route_id)
+                pairs[route_id] = pair
+            market = context.markets[(venue_a, symbol)]
+            yield Route(
+                route_id, STATISTICAL, pair.route.keys, (ALWAYS_SLOT, ONE_SLOT),
+                market.base, market.quote, pair,
+            )
+
+
+def _spec_evaluate(
+    route: Route,
+    books: Mapping[BookKey, OrderBook],
+    markets: Mapping[BookKey, Market],
+    config: EngineConfig,
+    target: float | None,
+    now: float,
+) -> Opportunity | None:
+    key_a, key_b = route.keys
+    return evaluate_statistical(
+        route.payload, books[key_a], books[key_b], markets[key_a], markets[key_b],
+        config, target, now,
+    )
+
+
+STATISTICAL = KindSpec(
+    kind=Kind.STATISTICAL,
+    short="stat",
+    label="statistical",
+    build=_spec_build,
+    evaluate=_spec_evaluate,
+    resize=resize_statistical,
+    moves_inventory=False,
+    inventory_note="the position closes on the same venues",
+    sampled=True,
+    expected=True,
+)

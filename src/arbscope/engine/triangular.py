@@ -26,10 +26,12 @@ USDC, EUR, BTC, ETH, then alphabetical), so a cycle always has the same id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import combinations, pairwise
+from typing import TypeVar
 
+from arbscope.engine.config import EngineConfig
 from arbscope.engine.fills import (
     ChainLink,
     Conversion,
@@ -40,7 +42,19 @@ from arbscope.engine.fills import (
     profitable_depth,
     round_down,
 )
-from arbscope.models import Kind, Market, Opportunity, OrderBook, Side
+from arbscope.engine.route_index import BuildContext, KindSpec, Route
+from arbscope.models import (
+    BookKey,
+    CycleRoute,
+    Kind,
+    Market,
+    Opportunity,
+    OrderBook,
+    Side,
+    TriangleRoute,
+)
+
+CycleT = TypeVar("CycleT", bound=CycleRoute)
 
 START_PREFERENCE = ("USDT", "USD", "USDC", "EUR", "BTC", "ETH")
 """Currencies a cycle prefers to start (and count its profit) in, most preferred first."""
@@ -52,30 +66,13 @@ def _start_rank(currency: str) -> tuple[int, str]:
     return len(START_PREFERENCE), currency
 
 
-@dataclass(frozen=True, slots=True)
-class TriangleRoute:
-    """A 3-market cycle on one venue, in one direction."""
-
-    venue: str
-    start: str
-    """Currency the cycle starts and ends in (its profit currency)."""
-    steps: tuple[tuple[str, Side], ...]
-    """(symbol, side), 3 legs in execution order."""
-    route_id: str
-    """`"triangular:binance:USDT>BTC>ETH>USDT"`."""
-
-    @property
-    def symbols(self) -> tuple[str, ...]:
-        return tuple(symbol for symbol, _ in self.steps)
-
-
 def _is_spot(market: Market) -> bool:
     # Contracts (`BTC/USDT:USDT`) settle in margin: they do not convert one currency into another.
     return ":" not in market.symbol
 
 
-def find_triangles(markets: Iterable[Market]) -> list[TriangleRoute]:
-    """Every 3-market cycle among one venue's spot markets, both directions, sorted by id.
+def cycle_links(markets: Iterable[Market]) -> tuple[str | None, dict[frozenset[str], Market]]:
+    """(venue, the market joining each pair of currencies) among one venue's spot markets.
 
     Where two markets join the same pair of currencies (`A/B` and `B/A`), the
     one whose symbol sorts first is used.
@@ -87,19 +84,35 @@ def find_triangles(markets: Iterable[Market]) -> list[TriangleRoute]:
             venue = market.venue
         elif market.venue != venue:
             raise ValueError(
-                f"find_triangles takes the markets of one venue, got {venue} and {market.venue}: "
+                f"cycles take the markets of one venue, got {venue} and {market.venue}: "
                 "call it once per venue"
             )
         if _is_spot(market) and market.base != market.quote:
             link.setdefault(frozenset((market.base, market.quote)), market)
-    if venue is None:
-        return []
+    return venue, link
+
+
+def neighbours_of(link: Mapping[frozenset[str], Market]) -> dict[str, set[str]]:
+    """Currency -> the currencies one market converts it into."""
     neighbours: dict[str, set[str]] = {}
     for pair in link:
         a, b = tuple(pair)
         neighbours.setdefault(a, set()).add(b)
         neighbours.setdefault(b, set()).add(a)
+    return neighbours
 
+
+def start_rank(currency: str) -> tuple[int, str]:
+    """Sort key of the start preference: the first currency of a cycle by it starts the cycle."""
+    return _start_rank(currency)
+
+
+def find_triangles(markets: Iterable[Market]) -> list[TriangleRoute]:
+    """Every 3-market cycle among one venue's spot markets, both directions, sorted by id."""
+    venue, link = cycle_links(markets)
+    if venue is None:
+        return []
+    neighbours = neighbours_of(link)
     routes: list[TriangleRoute] = []
     for a, b in combinations(sorted(neighbours), 2):
         if b not in neighbours[a]:
@@ -109,26 +122,29 @@ def find_triangles(markets: Iterable[Market]) -> list[TriangleRoute]:
                 continue  # each set of three currencies once
             start, first, second = sorted((a, b, c), key=_start_rank)
             for path in ((start, first, second, start), (start, second, first, start)):
-                routes.append(_route(venue, path, link))
+                routes.append(cycle_route(TriangleRoute, venue, path, link))
     return sorted(routes, key=lambda r: r.route_id)
 
 
-def _route(
-    venue: str, path: tuple[str, ...], link: Mapping[frozenset[str], Market]
-) -> TriangleRoute:
+def cycle_route(
+    cls: type[CycleT], venue: str, path: tuple[str, ...], link: Mapping[frozenset[str], Market]
+) -> CycleT:
+    """The cycle through `path` (start first and last), its id named after its kind."""
     steps: list[tuple[str, Side]] = []
     for have, want in pairwise(path):
         market = link[frozenset((have, want))]
         steps.append((market.symbol, Side.BUY if market.base == want else Side.SELL))
-    return TriangleRoute(
+    kind = cls.model_fields["kind"].default
+    return cls(
+        kind=kind,
         venue=venue,
         start=path[0],
         steps=tuple(steps),
-        route_id=f"triangular:{venue}:{'>'.join(path)}",
+        route_id=f"{kind.value}:{venue}:{'>'.join(path)}",
     )
 
 
-def _top_rate(route: TriangleRoute, books: Mapping[str, OrderBook]) -> float:
+def _top_rate(route: CycleRoute, books: Mapping[str, OrderBook]) -> float:
     """Start currency back per unit spent at the best prices before fees; 0.0 if a side is empty."""
     rate = 1.0
     for symbol, side in route.steps:
@@ -147,7 +163,7 @@ def _top_rate(route: TriangleRoute, books: Mapping[str, OrderBook]) -> float:
 
 
 def _run(
-    route: TriangleRoute,
+    route: CycleRoute,
     books: Mapping[str, OrderBook],
     markets: Mapping[str, Market],
     start_amount: float,
@@ -165,7 +181,7 @@ def _run(
     return done
 
 
-def _allowed(route: TriangleRoute, markets: Mapping[str, Market], run: list[Conversion]) -> bool:
+def _allowed(route: CycleRoute, markets: Mapping[str, Market], run: list[Conversion]) -> bool:
     return all(
         meets_minimums(c.fill, markets[s].min_amount, markets[s].min_cost)
         for (s, _), c in zip(route.steps, run, strict=True)
@@ -173,7 +189,7 @@ def _allowed(route: TriangleRoute, markets: Mapping[str, Market], run: list[Conv
 
 
 def _depth(
-    route: TriangleRoute,
+    route: CycleRoute,
     books: Mapping[str, OrderBook],
     markets: Mapping[str, Market],
     with_fees: bool,
@@ -187,8 +203,8 @@ def _depth(
     return profitable_depth(chain)[0]
 
 
-def evaluate_triangle(
-    route: TriangleRoute,
+def evaluate_cycle(
+    route: CycleRoute,
     books: Mapping[str, OrderBook],
     markets: Mapping[str, Market],
     start_amount: float,
@@ -249,7 +265,8 @@ def evaluate_triangle(
     gross = net + fees
     return Opportunity.model_validate(
         {
-            "kind": Kind.TRIANGULAR,
+            "kind": route.kind,
+            "route": route,
             "route_id": route.route_id,
             "legs": legs,
             "size": spent,
@@ -272,3 +289,82 @@ def evaluate_triangle(
             "detail": {"top_rate": top_rate, "rate": received / spent},
         }
     )
+
+
+evaluate_triangle = evaluate_cycle
+"""A triangle is evaluated as any cycle is."""
+
+
+# --- what every cycle kind registers -----------------------------------------------------
+
+
+def cycle_index_routes(
+    spec: KindSpec, cycles: Iterable[CycleRoute], context: BuildContext
+) -> Iterator[Route]:
+    """Index routes of `cycles`: one slot per leg, each book its own bucket for the route."""
+    side_slot = context.table.side_slot
+    for cycle in cycles:
+        keys = cycle.keys
+        sides = (side for _, side in cycle.steps)
+        slots = tuple(side_slot(key, side) for key, side in zip(keys, sides, strict=True))
+        yield Route(cycle.route_id, spec, keys, slots, cycle.start, cycle.start, cycle)
+
+
+def evaluate_cycle_route(
+    route: Route,
+    books: Mapping[BookKey, OrderBook],
+    markets: Mapping[BookKey, Market],
+    config: EngineConfig,
+    target: float | None,
+    now: float,
+) -> Opportunity | None:
+    cycle: CycleRoute = route.payload
+    venue = cycle.venue
+    return evaluate_cycle(
+        cycle,
+        {symbol: books[(venue, symbol)] for symbol in cycle.symbols},
+        {symbol: markets[(venue, symbol)] for symbol in cycle.symbols},
+        math.inf if target is None else target,
+        now,
+    )
+
+
+def resize_cycle(
+    opportunity: Opportunity,
+    size: float,
+    books: Mapping[BookKey, OrderBook],
+    markets: Mapping[BookKey, Market],
+    now: float,
+    config: EngineConfig,
+) -> Opportunity | None:
+    cycle = opportunity.route
+    if not isinstance(cycle, CycleRoute):
+        return None
+    venue = cycle.venue
+    return evaluate_cycle(
+        cycle,
+        {symbol: books[(venue, symbol)] for symbol in cycle.symbols},
+        {symbol: markets[(venue, symbol)] for symbol in cycle.symbols},
+        size,
+        now,
+    )
+
+
+CYCLE_INVENTORY_NOTE = "cycle ends where it starts: nothing to move"
+
+
+def _build(context: BuildContext) -> Iterator[Route]:
+    for venue_markets in context.by_venue.values():
+        yield from cycle_index_routes(TRIANGULAR, find_triangles(venue_markets), context)
+
+
+TRIANGULAR = KindSpec(
+    kind=Kind.TRIANGULAR,
+    short="tri",
+    label="triangular",
+    build=_build,
+    evaluate=evaluate_cycle_route,
+    resize=resize_cycle,
+    moves_inventory=False,
+    inventory_note=CYCLE_INVENTORY_NOTE,
+)

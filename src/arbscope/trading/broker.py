@@ -29,7 +29,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from arbscope.engine.fills import taker_leg, walk_base
 from arbscope.engine.risk import funding_sources
-from arbscope.models import BookKey, Kind, Leg, Market, Opportunity, OrderBook, Side
+from arbscope.models import (
+    BookKey,
+    CrossRoute,
+    Kind,
+    Leg,
+    Market,
+    Opportunity,
+    OrderBook,
+    Side,
+)
 from arbscope.storage.settings import Settings
 from arbscope.trading.accounting import RouteFields, exposures_of, status_of
 from arbscope.trading.balances import Balances
@@ -283,7 +292,8 @@ class PaperBroker:
             [b for leg in legs if (b := self._books((leg.venue, leg.symbol))) is not None],
             self.config.fx_static_rates,
         )
-        static_fx = opportunity is not None and opportunity.detail.get("fx_source") == "static"
+        typed = opportunity.route if opportunity is not None else None
+        static_fx = isinstance(typed, CrossRoute) and typed.fx is None
         exposures = exposures_of(done, currency, marks, always=static_fx)
         realized = currency_flow(done, currency) + sum(e.value or 0.0 for e in exposures)
         if action is TradeAction.OPEN:

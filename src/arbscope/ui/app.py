@@ -27,7 +27,7 @@ from arbscope.storage.paths import user_themes_dir
 from arbscope.storage.settings import Settings
 from arbscope.ui.format import route_symbol
 from arbscope.ui.history import RouteHistory
-from arbscope.ui.keys import key_help, palette_commands
+from arbscope.ui.keys import key_help, kind_bindings, palette_commands
 from arbscope.ui.screens.help import HelpScreen
 from arbscope.ui.screens.venues import VenuesScreen
 from arbscope.ui.screens.watchlists import WatchlistScreen
@@ -104,10 +104,7 @@ class ArbscopeApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("1", "toggle_kind('spatial')", "Spatial", show=False),
-        Binding("2", "toggle_kind('triangular')", "Triangular", show=False),
-        Binding("3", "toggle_kind('cross_currency')", "Cross", show=False),
-        Binding("4", "toggle_kind('statistical')", "Statistical", show=False),
+        *kind_bindings(),
         Binding("h", "toggle_heatmap", "Heatmap view"),
         Binding("plus,equals_sign", "size_up", "Size+", key_display="+"),
         Binding("minus", "size_down", "Size-", key_display="-"),

@@ -5,23 +5,22 @@ from __future__ import annotations
 import math
 import time
 
-from arbscope.models import Kind, Opportunity
+from arbscope.engine.kinds import KINDS
+from arbscope.models import CycleRoute, Kind, Opportunity
 
-KIND_SHORT: dict[Kind, str] = {
-    Kind.SPATIAL: "spat",
-    Kind.TRIANGULAR: "tri",
-    Kind.CROSS_CURRENCY: "cross",
-    Kind.STATISTICAL: "stat",
-}
+KIND_SHORT: dict[Kind, str] = {spec.kind: spec.short for spec in KINDS}
 """Kind as the opportunities table shows it (fixed narrow column)."""
 
-KIND_KEYS: tuple[Kind, ...] = (
-    Kind.SPATIAL,
-    Kind.TRIANGULAR,
-    Kind.CROSS_CURRENCY,
-    Kind.STATISTICAL,
-)
-"""Kinds in the order the keys 1-4 toggle them."""
+KIND_KEYS: tuple[Kind, ...] = tuple(spec.kind for spec in KINDS)
+"""Kinds in the order the keys 1..N toggle them."""
+
+KIND_LABELS: dict[Kind, str] = {spec.kind: spec.label for spec in KINDS}
+"""Kind as its toggle names it (`cross-currency`)."""
+
+
+def kind_short(kind: Kind) -> str:
+    """The kind column's text; a kind without a short name shows its own, cut to fit."""
+    return KIND_SHORT.get(kind) or kind.value[:5]
 
 
 def fmt_bps(value: float | None) -> str:
@@ -102,7 +101,7 @@ def route_label(opportunity: Opportunity, width: int | None = None) -> str:
     if opportunity.kind in (Kind.SPATIAL, Kind.STATISTICAL) and len(legs) >= 2:
         return f"{legs[0].symbol} {legs[0].venue}→{legs[1].venue}"
     remainder = opportunity.route_id.split(":", 1)[-1]
-    if opportunity.kind is Kind.TRIANGULAR:
+    if opportunity.kind is Kind.TRIANGULAR or isinstance(opportunity.route, CycleRoute):
         venue, _, cycle = remainder.partition(":")
         return f"{venue} {cycle.replace('>', '→')}" if cycle else remainder
     if opportunity.kind is Kind.CROSS_CURRENCY and len(legs) >= 2:

@@ -6,11 +6,27 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
+from textual.binding import Binding
 
-from arbscope.ui.format import KIND_KEYS
+from arbscope.ui.format import KIND_KEYS, KIND_LABELS
 
 if TYPE_CHECKING:
     from arbscope.ui.app import ArbscopeApp
+
+
+def kind_bindings() -> list[Binding]:
+    """Keys 1..N toggle the registered kinds, in registry order."""
+    return [
+        Binding(str(index), f"toggle_kind('{kind.value}')", KIND_LABELS[kind].capitalize(),
+                show=False)
+        for index, kind in enumerate(KIND_KEYS, start=1)
+    ]
+
+
+def kind_keys_help() -> tuple[str, str]:
+    """The help line of the kind toggles: `1 2 3 4` and the kinds they show or hide."""
+    keys = " ".join(str(index) for index in range(1, len(KIND_KEYS) + 1))
+    return keys, "show or hide " + ", ".join(KIND_LABELS[kind] for kind in KIND_KEYS)
 
 
 def key_help(size_step: float) -> tuple[tuple[str, str], ...]:
@@ -26,7 +42,7 @@ def key_help(size_step: float) -> tuple[tuple[str, str], ...]:
               "else the newest)"),
         ("Tab  Shift+Tab", "cycle the panes"),
         ("/", "filter routes by words (Enter keeps the filter, Esc clears it)"),
-        ("1 2 3 4", "show or hide spatial, triangular, cross-currency, statistical"),
+        kind_keys_help(),
         ("s", "rank by net profit or by net bps"),
         ("h", "heatmap: venue pairs of the symbol / every symbol's mid deviation"),
         ("+  -", f"trade size up / down by {size_step:.0%} (trade_notional_step)"),
@@ -47,7 +63,7 @@ def palette_commands(app: ArbscopeApp) -> Iterator[SystemCommand]:
     yield SystemCommand("Filter routes", "Type words a route must contain (/)",
                         app.action_filter)
     for index, kind in enumerate(KIND_KEYS, start=1):
-        yield SystemCommand(f"Toggle {kind.value.replace('_', '-')}",
+        yield SystemCommand(f"Toggle {KIND_LABELS[kind]}",
                             f"Show or hide {kind.value} opportunities ({index})",
                             lambda kind=kind: app.action_toggle_kind(kind.value))
     yield SystemCommand("Toggle sort", "Rank by net profit or net bps (s)",

@@ -21,11 +21,11 @@ from textual.reactive import var
 from arbscope.models import Kind, MarketSnapshot, Opportunity
 from arbscope.ui.format import (
     KIND_KEYS,
-    KIND_SHORT,
     fmt_age,
     fmt_amount,
     fmt_bps,
     fmt_money,
+    kind_short,
     route_label,
     truncate,
 )
@@ -232,7 +232,7 @@ class OpportunitiesTable(LineTable):
         ages = opportunity.book_ages
         opened = opportunity.opened_ts
         return (
-            f"{mark}{KIND_SHORT[opportunity.kind]}",
+            f"{mark}{kind_short(opportunity.kind)}",
             truncate(route_label(opportunity, ROUTE_WIDTH), ROUTE_WIDTH),
             f"{fmt_amount(opportunity.size)} {opportunity.size_currency}",
             fmt_amount(opportunity.max_size),
@@ -268,7 +268,7 @@ class OpportunitiesTable(LineTable):
             count = f"{listed}" if listed == total else f"{listed} of {total}"
         retitle(self, f"Opportunities ({count})")
         kinds = " ".join(
-            f"{index}{KIND_SHORT[kind]}{'✓' if kind in self.kinds_shown else '✗'}"
+            f"{index}{kind_short(kind)}{'✓' if kind in self.kinds_shown else '✗'}"
             for index, kind in enumerate(KIND_KEYS, start=1)
         )
         subtitle = f"sort: {self.sort_key.value} · {kinds}"
