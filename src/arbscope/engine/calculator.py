@@ -190,15 +190,16 @@ class OpportunityCalculator:
         rates = self._table.rates
         dirty = self._dirty
         buckets_of = self._index.buckets_of
-        prod = math.prod
         for key in changed:
             for bucket in buckets_of.get(key, ()):
-                if prod(bucket.take(rates)) < EDGE_FLOOR:
+                w, x, y, z = bucket.wide
+                if rates[w] * rates[x] * rates[y] * rates[z] < EDGE_FLOOR:
                     if bucket.open:
                         self._close_all(bucket.routes)
                     continue
                 for route in bucket.routes:
-                    if prod(route.take(rates)) >= EDGE_FLOOR:
+                    a, b, c, d = route.wide
+                    if rates[a] * rates[b] * rates[c] * rates[d] >= EDGE_FLOOR:
                         dirty[route.route_id] = route
                     elif route.opportunity is not None:
                         self._close(route)
@@ -247,7 +248,7 @@ class OpportunityCalculator:
     # --- evaluation -------------------------------------------------------------------------
 
     def _check(self, route: Route, now: float) -> None:
-        if math.prod(route.take(self._table.rates)) < EDGE_FLOOR:
+        if self._table.top_rate(route.slots) < EDGE_FLOOR:
             if route.opportunity is not None:
                 self._close(route)
         else:

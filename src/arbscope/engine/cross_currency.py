@@ -93,7 +93,7 @@ def _routes_for(
     fx_markets = [(m, Side.SELL) for m in by_pair.get((other, start), [])]
     fx_markets += [(m, Side.BUY) for m in by_pair.get((start, other), [])]
     routes = [
-        CrossRoute(
+        CrossRoute.model_construct(
             route_id=f"{head}{fx.venue} {fx.symbol}",
             base=base,
             start=start,
@@ -108,7 +108,7 @@ def _routes_for(
         for key in (f"{other}/{start}", f"{start}/{other}"):
             if key in static_rates:
                 routes.append(
-                    CrossRoute(
+                    CrossRoute.model_construct(
                         route_id=f"{head}static {key}", base=base, start=start, buy=buy.key,
                         sell=sell.key, fx=None, static_fx=key,
                     )

@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 from arbscope.engine.config import EngineConfig
@@ -42,9 +41,21 @@ Placement = tuple[BookKey, object, Slots]
 """(book, bucket label, bound): the bucket of that book a route joins, and its bound."""
 
 
-def rates_of(slots: Slots) -> Callable[[list[float]], tuple[float, ...]]:
-    """The slots' rates out of the table in one C call (two slots at least: a tuple back)."""
-    return itemgetter(*(slots if len(slots) > 1 else (*slots, ONE_SLOT)))
+WIDEST = 4
+"""Most slots a bound has. The hot loop multiplies exactly this many rates (padding with
+the 1.0 of `ONE_SLOT`, exact): an unrolled product is twice as fast as a generic one."""
+
+Padded = tuple[int, int, int, int]
+
+
+def padded(slots: Slots) -> Padded:
+    """`slots` padded to `WIDEST` with `ONE_SLOT`."""
+    if len(slots) > WIDEST:
+        raise ValueError(
+            f"a bound of {len(slots)} slots is wider than {WIDEST}: raise route_index.WIDEST"
+        )
+    a, b, c, d = (*slots, *(ONE_SLOT,) * (WIDEST - len(slots)))
+    return a, b, c, d
 
 
 @dataclass(slots=True, eq=False)
@@ -66,10 +77,11 @@ class Route:
     expiry: float = -math.inf
     """When the first of the books behind `opportunity` gets too old."""
     buckets: list[Bucket] = field(default_factory=list)
-    take: Callable[[list[float]], tuple[float, ...]] = field(init=False)
+    wide: Padded = field(init=False)
+    """`slots` padded to `WIDEST`, for the calculator's unrolled product."""
 
     def __post_init__(self) -> None:
-        self.take = rates_of(self.slots)
+        self.wide = padded(self.slots)
 
     @property
     def kind(self) -> Kind:
@@ -84,10 +96,10 @@ class Bucket:
     routes: list[Route] = field(default_factory=list)
     open: int = 0
     """How many of `routes` hold an opportunity (a ruled-out bucket with none costs nothing)."""
-    take: Callable[[list[float]], tuple[float, ...]] = field(init=False)
+    wide: Padded = field(init=False)
 
     def __post_init__(self) -> None:
-        self.take = rates_of(self.bound)
+        self.wide = padded(self.bound)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +205,8 @@ class RateTable:
             rates[best_slot] = max(rates[s] for s in self._members[best_slot])
 
     def top_rate(self, slots: Slots) -> float:
-        return math.prod(rates_of(slots)(self.rates))
+        rates = self.rates
+        return math.prod(rates[slot] for slot in slots)
 
 
 class RouteIndex:

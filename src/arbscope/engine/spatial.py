@@ -212,7 +212,7 @@ def evaluate_spatial(
 
 def spatial_route(symbol: str, buy_venue: str, sell_venue: str) -> SpatialRoute:
     route_id = spatial_route_id(symbol, buy_venue, sell_venue)
-    return SpatialRoute(
+    return SpatialRoute.model_construct(
         route_id=route_id, symbol=symbol, buy_venue=buy_venue, sell_venue=sell_venue
     )
 

@@ -135,7 +135,8 @@ def cycle_route(
         market = link[frozenset((have, want))]
         steps.append((market.symbol, Side.BUY if market.base == want else Side.SELL))
     kind = cls.model_fields["kind"].default
-    return cls(
+    # Built from validated markets: constructed without validating again (thousands a build).
+    return cls.model_construct(
         kind=kind,
         venue=venue,
         start=path[0],
