@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import combinations, pairwise
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from arbscope.engine.config import EngineConfig
 from arbscope.engine.fills import (
@@ -136,13 +136,14 @@ def cycle_route(
         steps.append((market.symbol, Side.BUY if market.base == want else Side.SELL))
     kind = cls.model_fields["kind"].default
     # Built from validated markets: constructed without validating again (thousands a build).
-    return cls.model_construct(
+    route = cls.model_construct(
         kind=kind,
         venue=venue,
         start=path[0],
         steps=tuple(steps),
         route_id=f"{kind.value}:{venue}:{'>'.join(path)}",
     )
+    return cast(CycleT, route)
 
 
 def _top_rate(route: CycleRoute, books: Mapping[str, OrderBook]) -> float:
