@@ -302,6 +302,16 @@ def _opening_books(ts: float) -> list[OrderBook]:
     ]
 
 
+def _hypo_config(**changes: Any) -> EngineConfig:
+    """The random streams' config: short statistical windows, books live 2 s, every kind on."""
+    values: dict[str, Any] = {
+        "stat_min_samples": 3, "stat_entry_z": 1.0, "stat_window_s": 30.0,
+        "default_max_book_age": 2.0,
+    }
+    values.update(changes)
+    return _config(**values)
+
+
 def _comparable(opportunities: list[Opportunity]) -> list[dict[str, Any]]:
     # `ts` is when figures were produced: the incremental ones are older by design.
     return [o.model_dump(exclude={"ts"}) for o in opportunities]
@@ -312,10 +322,7 @@ def _comparable(opportunities: list[Opportunity]) -> list[dict[str, Any]]:
 def test_incremental_updates_equal_a_full_recompute(
     steps: list[tuple[int, int, float, int, float, str]], notional: float
 ) -> None:
-    config = _config(
-        stat_min_samples=3, stat_entry_z=1.0, stat_window_s=30.0, default_max_book_age=2.0,
-        trade_notional=notional,
-    )
+    config = _hypo_config(trade_notional=notional)
     incremental = OpportunityCalculator(config, HYPO_MARKETS)
     full = OpportunityCalculator(config, HYPO_MARKETS)
     now = T0
@@ -350,10 +357,7 @@ def test_incremental_updates_equal_a_full_recompute(
 def test_a_long_random_stream_stays_equal_to_a_full_recompute(seed: int) -> None:
     # Long enough for statistical windows to fill and signal (hypothesis keeps streams short).
     rng = random.Random(seed)
-    config = _config(
-        stat_min_samples=3, stat_entry_z=1.0, stat_window_s=30.0, default_max_book_age=2.0,
-        trade_notional=rng.choice([50.0, 5000.0]),
-    )
+    config = _hypo_config(trade_notional=rng.choice([50.0, 5000.0]))
     incremental = OpportunityCalculator(config, HYPO_MARKETS)
     full = OpportunityCalculator(config, HYPO_MARKETS)
     now = T0
