@@ -5,10 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.command import CommandPalette
 
+from arbscope.engine.kinds import KINDS
 from arbscope.models import Kind
 from arbscope.ui.app import ArbscopeApp
 from arbscope.ui.format import KIND_SHORT, route_label
-from arbscope.ui.keys import key_help
+from arbscope.ui.keys import key_help, kind_keys_help
 from arbscope.ui.palette import Palette
 from arbscope.ui.screens.help import HelpScreen
 from arbscope.ui.widgets.filter_bar import FilterBar
@@ -153,6 +154,29 @@ async def test_keys_1_to_4_toggle_each_kind(shared_market: SteppedMarket) -> Non
             assert f"{key}{KIND_SHORT[kind]}✓" in str(table.border_subtitle)
         await pilot.press("1")
         assert kinds_listed() and Kind.SPATIAL not in kinds_listed()
+
+
+async def test_every_registered_kind_has_its_key_help_line_and_palette_command(
+    shared_market: SteppedMarket,
+) -> None:
+    # Keys 1..N follow the registry: the last kind registered toggles like the first.
+    app = make_app(shared_market)
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        keys, text = kind_keys_help()
+        assert keys.split() == [str(index) for index in range(1, len(KINDS) + 1)]
+        for index, spec in enumerate(KINDS, start=1):
+            assert f"Toggle {spec.label}" in titles and spec.label in text
+            await pilot.press(str(index))
+            assert spec.kind not in table.kinds_shown
+            assert f"{index}{spec.short}✗" in str(table.border_subtitle)
+            await pilot.press(str(index))
+            assert spec.kind in table.kinds_shown
+            assert f"{index}{spec.short}✓" in str(table.border_subtitle)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert (keys, text) in app.screen.keys
 
 
 async def test_h_flips_the_heatmap_between_venue_pairs_and_mid_deviation(
