@@ -30,6 +30,7 @@ class Kind(StrEnum):
     TRIANGULAR = "triangular"
     CROSS_CURRENCY = "cross_currency"
     STATISTICAL = "statistical"
+    QUADRANGULAR = "quadrangular"
 
 
 def split_symbol(symbol: str) -> tuple[str, str]:
@@ -227,6 +228,12 @@ class TriangleRoute(CycleRoute):
     kind: Literal[Kind.TRIANGULAR] = Kind.TRIANGULAR
 
 
+class FourCycleRoute(CycleRoute):
+    """A 4-market cycle."""
+
+    kind: Literal[Kind.QUADRANGULAR] = Kind.QUADRANGULAR
+
+
 class CrossRoute(BaseModel):
     """Buy on one quote, sell on another, convert back: one direction, one FX source."""
 
@@ -272,7 +279,7 @@ class StatisticalRoute(BaseModel):
 
 
 RouteSpec = Annotated[
-    SpatialRoute | TriangleRoute | CrossRoute | StatisticalRoute,
+    SpatialRoute | TriangleRoute | CrossRoute | StatisticalRoute | FourCycleRoute,
     Field(discriminator="kind"),
 ]
 """The typed route of an opportunity, one model per kind."""

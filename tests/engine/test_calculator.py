@@ -79,9 +79,23 @@ def _by_kind(opportunities: list[Opportunity]) -> dict[Kind, list[Opportunity]]:
     return found
 
 
+# A 4-leg ring on its own venue, sharing no symbol with the handful (no other route reads it):
+#  USDT -> SOL (ask 100) -> ADA (ADA/SOL ask 0.05) -> DOT (ADA/DOT bid 4.8)
+#       -> USDT (DOT/USDT bid 1.1): 1/100/0.05 * 4.8 * 1.1 = 1.056, +5.6% before fees
+RING = {"SOL/USDT": (99.9, 100.0), "ADA/SOL": (0.0499, 0.05), "ADA/DOT": (4.8, 4.81),
+        "DOT/USDT": (1.1, 1.101)}
+RING_MARKETS = [_market("delta", symbol) for symbol in RING]
+
+
+def _ring_books(ts: float) -> list[OrderBook]:
+    return [_book("delta", s, bid, ask, ts, size=10_000.0) for s, (bid, ask) in RING.items()]
+
+
 def test_a_handful_of_books_produces_every_kind() -> None:
     # 500 USDT is about 5 BTC: every leg stays within the first level of 10.
-    calc = OpportunityCalculator(_config(trade_notional=500.0), MARKETS)
+    calc = OpportunityCalculator(
+        _config(trade_notional=500.0, max_cycle_legs=4), MARKETS + RING_MARKETS
+    )
     # Statistical: 10 calm samples of the alpha~beta BTC/USDT spread, then beta jumps 1%.
     for i in range(10):
         wobble = 0.01 * (i % 2)
@@ -93,7 +107,7 @@ def test_a_handful_of_books_produces_every_kind() -> None:
             T0 + i * 0.1,
         )
     now = T0 + 1.5
-    calc.update(_books(now), now)
+    calc.update(_books(now) + _ring_books(now), now)
     found = _by_kind(calc.opportunities(now))
     assert set(found) == set(Kind)
     [spatial] = found[Kind.SPATIAL]
@@ -306,7 +320,7 @@ def _hypo_config(**changes: Any) -> EngineConfig:
     """The random streams' config: short statistical windows, books live 2 s, every kind on."""
     values: dict[str, Any] = {
         "stat_min_samples": 3, "stat_entry_z": 1.0, "stat_window_s": 30.0,
-        "default_max_book_age": 2.0,
+        "default_max_book_age": 2.0, "max_cycle_legs": 4,
     }
     values.update(changes)
     return _config(**values)

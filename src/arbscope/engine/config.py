@@ -34,6 +34,8 @@ class EngineConfig(BaseModel):
     fx_static_rates: dict[str, float] = Field(default_factory=dict)
     """Static FX rates from settings, e.g. {"EUR/USD": 1.08}; used only where no
     real market converts, and always flagged."""
+    max_cycle_legs: int = Field(default=3, ge=3, le=4)
+    """Longest cycle on one venue: 3 (triangles only) or 4 (4-leg cycles too)."""
     withdrawal_fees: dict[str, float] = Field(default_factory=dict)
     """Withdrawal fee per asset, in that asset, for the rebalancing cost of
     inter-exchange routes (`{"BTC": 0.0002}`)."""

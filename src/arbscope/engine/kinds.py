@@ -10,13 +10,14 @@ kind is one module with its `KindSpec`, listed here.
 from __future__ import annotations
 
 from arbscope.engine.cross_currency import CROSS_CURRENCY
+from arbscope.engine.four_cycles import QUADRANGULAR
 from arbscope.engine.route_index import KindSpec
 from arbscope.engine.spatial import SPATIAL
 from arbscope.engine.statistical import STATISTICAL
 from arbscope.engine.triangular import TRIANGULAR
 from arbscope.models import Kind
 
-KINDS: tuple[KindSpec, ...] = (SPATIAL, TRIANGULAR, CROSS_CURRENCY, STATISTICAL)
+KINDS: tuple[KindSpec, ...] = (SPATIAL, TRIANGULAR, CROSS_CURRENCY, STATISTICAL, QUADRANGULAR)
 """Every kind, in toggle order."""
 
 _BY_KIND: dict[Kind, KindSpec] = {spec.kind: spec for spec in KINDS}

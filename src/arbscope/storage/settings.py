@@ -99,6 +99,8 @@ class Settings(BaseModel):
     """Risk checklist: net profit at the trade size must exceed this."""
     kinds: list[Kind] = Field(default_factory=lambda: list(Kind))
     """Kinds of opportunity to look for."""
+    max_cycle_legs: int = Field(default=3, ge=3, le=4)
+    """Longest cycle on one venue: 3 (triangles only) or 4 (4-leg cycles too)."""
     refresh_hz: float = Field(default=10.0, gt=0, le=60)
     """How often the monitor redraws."""
     theme: str = "arbscope-dark"
@@ -157,6 +159,7 @@ class Settings(BaseModel):
             stat_min_samples=self.stat_min_samples,
             stat_entry_z=self.stat_entry_z,
             stat_exit_z=self.stat_exit_z,
+            max_cycle_legs=self.max_cycle_legs,
             fx_static_rates=self.fx_static_rates,
             withdrawal_fees=self.withdrawal_fees,
         )
