@@ -139,9 +139,10 @@ def test_broken_watchlists_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"{paths.watchlists_file()}, line 2: watchlists.majors.symbols" in err
     assert paths.watchlists_file().read_text() == broken
 
-    # Creating is saving: the broken file is kept first, and the user is told where.
+    # Creating is saving: refused, so the broken file is never replaced by one list.
     status, out, err = call(capsys, "watchlist", "create", "fresh", "ETH/USDT")
-    assert status == 0 and out == "created fresh: 1 symbol: ETH/USDT\n"
-    (backup,) = paths.config_dir().glob("watchlists.toml.bak-*")
-    assert backup.read_text() == broken
-    assert f"it was kept as {backup}" in err
+    assert status == 2 and out == ""
+    assert f"{paths.watchlists_file()} does not load, so nothing was saved over it" in err
+    assert f"{paths.watchlists_file()}, line 2: watchlists.majors.symbols" in err
+    assert paths.watchlists_file().read_text() == broken
+    assert list(paths.config_dir().glob("watchlists.toml.bak-*")) == []
