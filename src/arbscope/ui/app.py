@@ -220,7 +220,8 @@ class ArbscopeApp(App[None]):
 
     async def on_mount(self) -> None:
         for error in self.loaded_themes.errors:
-            self.notify(str(error), title="Theme file not loaded", severity="warning", timeout=10)
+            self.notify(str(error), title="Theme file not loaded", severity="warning", timeout=10,
+                        markup=False)
         if self.settings.theme not in self.loaded_themes.themes:
             self.notify(f"theme {self.settings.theme!r} not found; using {self.theme}",
                         severity="warning")
