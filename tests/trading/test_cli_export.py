@@ -13,9 +13,9 @@ from arbscope.storage import paths
 from arbscope.storage.settings import Settings, save_settings
 from arbscope.trading import export
 from arbscope.trading.export import CSV_COLUMNS
+from tests.trading.test_cli_trades import log_two_trades
 
 CSV_HEADER = ",".join(CSV_COLUMNS)
-from tests.trading.test_cli_trades import log_two_trades
 
 
 def own_files() -> list[Path]:
