@@ -11,7 +11,6 @@ import pytest
 import tomlkit
 
 from arbscope.cli import run
-from arbscope.cli.record import Progress
 from arbscope.market.recorder import Recorder
 from arbscope.market.service import MarketService
 from arbscope.storage import paths
@@ -89,6 +88,8 @@ def test_a_failed_recording_leaves_the_old_file_and_no_temporary_file(tmp_path: 
 
 
 def test_progress_is_shown_about_once_a_second_not_per_book() -> None:
+    from arbscope.cli.record import Progress
+
     now = [0.0]
     out = io.StringIO()
     progress = Progress(out, clock=lambda: now[0], interval_s=1.0)
@@ -100,15 +101,6 @@ def test_progress_is_shown_about_once_a_second_not_per_book() -> None:
         "recording: 7 books of 2 markets so far",
         "recording: 12 books of 2 markets so far",
     ]
-
-
-def test_record_replay_prints_its_progress_on_stderr(
-    replay: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert record(replay, tmp_path / "new.jsonl") == 0
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert "recorded 1 books of 1 markets on 1 venues" in captured.err
 
 
 def test_record_live_against_a_dead_venue_says_why_and_exits_1(
