@@ -72,8 +72,9 @@ def _own_file(path: Path) -> str | None:
         _resolved(paths.watchlists_file()): "arbscope's watchlists",
     }
     for own, what in owned.items():
-        # The journals (-wal, -shm, -journal), backups (.bak-...) and locks travel with the file.
-        if path.parent == own.parent and path.name.startswith(own.name):
+        # The journals (-wal, -shm, -journal), backups (.bak-...) and locks travel with the
+        # file; case-blind since some file systems are (TRADES.SQLITE3 is the same file there).
+        if path.parent == own.parent and path.name.casefold().startswith(own.name.casefold()):
             return what
     themes = _resolved(paths.user_themes_dir())
     if path == themes or themes in path.parents:
