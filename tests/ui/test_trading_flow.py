@@ -119,9 +119,9 @@ async def test_select_ticket_resize_confirm_log_export_and_find_it_after_a_resta
             assert leg.venue in summary
         assert pane.border_title == "Trade log · 1 trade"
 
-        # e: the CSV lands in the data folder and the notification says where.
+        # e: the CSV lands in the data folder's exports/ and the notification says where.
         await pilot.press("e")
-        [exported] = sorted(paths.data_dir().glob("trades-*.csv"))
+        [exported] = sorted((paths.data_dir() / "exports").glob("trades-*.csv"))
         assert any(str(exported) in m for m in messages(app))
         with exported.open(newline="") as handle:
             rows = list(csv.DictReader(handle))
