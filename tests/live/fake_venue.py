@@ -38,6 +38,9 @@ class FakeVenue:
         """Requests answered per route name."""
         self.ws_connections = 0
         self.subscriptions: list[Any] = []
+        self.seen: list[str] = []
+        """Every request as it arrived: method, path with query, headers, body, and every
+        websocket frame received (tests look for secrets in them)."""
         self._faults: dict[str, list[Fault]] = {}
         self._sockets: set[web.WebSocketResponse] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -52,7 +55,7 @@ class FakeVenue:
         raise NotImplementedError
 
     async def start(self, port: int = 0) -> FakeVenue:
-        app = web.Application()
+        app = web.Application(middlewares=[self._record])
         self.routes(app)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -72,6 +75,14 @@ class FakeVenue:
             self._abort(ws)
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        body = await request.text() if request.can_read_body else ""
+        headers = "\n".join(f"{name}: {value}" for name, value in request.headers.items())
+        self.seen.append(f"{request.method} {request.path_qs}\n{headers}\n\n{body}")
+        response: web.StreamResponse = await handler(request)
+        return response
 
     @property
     def http(self) -> str:
@@ -171,6 +182,7 @@ class FakeVenue:
                 message = await ws.receive()
                 if message.type != WSMsgType.TEXT:
                     break
+                self.seen.append(f"WS {message.data}")
                 streams += await self.on_text(ws, json.loads(message.data))
         except (ConnectionError, asyncio.CancelledError):
             pass

@@ -26,6 +26,7 @@ from arbscope.market.ccxt_checksum import KrakenChecksums, checksum_for
 from arbscope.market.ccxt_guard import guard_frames
 from arbscope.market.ccxt_markets import CurrencyInfo, currencies_from_ccxt, market_from_ccxt
 from arbscope.market.ccxt_retry import Backoff
+from arbscope.market.venues import credentials_held
 from arbscope.models import Market, VenueState, split_symbol
 from arbscope.storage.settings import VenueSettings
 
@@ -60,6 +61,10 @@ class LiveTuning(BaseModel):
 
 class BookRejected(Exception):
     """The service refused several books of a symbol in a row: the local book is broken."""
+
+
+class CredentialsRefused(Exception):
+    """ccxt took a credential from the options: the exchange is never used."""
 
 
 class Silence(Exception):
@@ -144,6 +149,14 @@ class VenueFeed:
             import ccxt.async_support as family
         config: dict[str, Any] = {"enableRateLimit": True, **self.settings.ccxt_options}
         exchange = getattr(family, self.venue)(config)
+        held = credentials_held(exchange)
+        if held:
+            # The options were checked at construction; this catches a spelling that check
+            # missed, before the exchange sends anything.
+            raise CredentialsRefused(
+                f"ccxt built {self.venue} holding the credentials {', '.join(held)} from "
+                f"venues.{self.venue}.ccxt_options; arbscope never uses credentials: remove them"
+            )
         if "fetchMarkets" not in (self.settings.ccxt_options.get("options") or {}):
             spot_only(exchange)
         return exchange

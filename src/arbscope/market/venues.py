@@ -10,26 +10,16 @@ functions that need its lists, so importing this module stays cheap.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from arbscope.storage.settings import CREDENTIAL_KEYS
+from arbscope.storage.credentials import REQUIRED_CREDENTIALS, dotted, refused_options
 
 TRANSPORTS = ("auto", "websocket", "rest")
 
 
 class LiveSetupError(ValueError):
     """A live-market request that cannot work; the message says why and what to do."""
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-# ccxt turns snake_case constructor keys into camelCase attributes (api_key -> apiKey),
-# so both spellings are credentials.
-_REFUSED_KEYS = frozenset(CREDENTIAL_KEYS | {_snake(key) for key in CREDENTIAL_KEYS})
 
 
 def close_match(word: str, candidates: Iterable[str]) -> str | None:
@@ -86,20 +76,28 @@ def check_venues(names: Sequence[str], known: Collection[str] | None = None) -> 
     return list(names)
 
 
-def refused_credentials(options: Mapping[str, Any]) -> list[str]:
-    """The keys of ccxt constructor options that are credentials, sorted."""
-    return sorted(key for key in options if key in _REFUSED_KEYS)
-
-
 def check_credentials(venue: str, options: Mapping[str, Any]) -> None:
-    """Refuse ccxt options that carry credentials: arbscope never trades for real."""
-    found = refused_credentials(options)
+    """Refuse ccxt options that carry credentials, in any spelling: arbscope never trades.
+
+    The settings file is checked the same way when it loads; this second check
+    holds for settings built by other means (model_construct, a changed dict).
+    """
+    found = refused_options(options)
     if found:
-        raise LiveSetupError(
-            f"venues.{venue}.ccxt_options has {', '.join(found)}: arbscope reads public market "
-            "data only and never trades for real, so it refuses credentials; remove "
-            f"{'them' if len(found) > 1 else 'it'} from settings.toml"
+        problems = "; ".join(
+            f"venues.{venue}.ccxt_options.{dotted(item.path)}: {item.reason}" for item in found
         )
+        raise LiveSetupError(
+            f"{problems} (arbscope reads public market data only and never trades for real; "
+            "fix settings.toml)"
+        )
+
+
+def credentials_held(exchange: Any) -> list[str]:
+    """The credentials a built ccxt exchange holds (ccxt's `requiredCredentials` set): none,
+    unless an option spelling slipped past `check_credentials`."""
+    names = set(REQUIRED_CREDENTIALS) | set(getattr(exchange, "requiredCredentials", None) or ())
+    return sorted(name for name in names if getattr(exchange, name, None))
 
 
 def check_transport(venue: str, transport: str, has_websocket: bool, has_rest: bool) -> None:
