@@ -2,12 +2,15 @@
 
 `VenueFeed` owns everything about one venue: the ccxt exchange built from
 the user's options, its markets, the transport in use and the retry state.
-Every failure (network, timeout, rate limit, maintenance, a sequence or
-checksum break, a silent connection, a book the service keeps refusing) ends
-the current session; the venue is reported down with the error and the time
-of the next try, waits an exponential back-off with jitter, and starts again
-with a new exchange instance, so every reconnect begins with a fresh snapshot.
-Nothing here raises out of `run` except cancellation.
+A failure of one symbol (an error answer, a sequence or checksum break, a
+book the service keeps refusing) is that symbol's: it is reported with the
+symbol's name, waits its own back-off and is retried on a fresh snapshot
+while the venue's other symbols stay live. The venue's session ends when
+every symbol is down at once, on a rate limit (the venue's, not a symbol's),
+or when the connection goes silent; the venue is then reported down with the
+error and the time of the next try, waits an exponential back-off with
+jitter (never shorter than the venue's Retry-After), and starts again with a
+new exchange instance. Nothing here raises out of `run` except cancellation.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from arbscope.market.base import BookSink
 from arbscope.market.ccxt_checksum import KrakenChecksums, checksum_for
-from arbscope.market.ccxt_guard import guard_frames
+from arbscope.market.ccxt_guard import guard_frames, guard_hosts, tap_retry_after
 from arbscope.market.ccxt_markets import CurrencyInfo, currencies_from_ccxt, market_from_ccxt
-from arbscope.market.ccxt_retry import Backoff
-from arbscope.market.venues import credentials_held
+from arbscope.market.ccxt_retry import Backoff, retry_after_seconds
+from arbscope.market.ccxt_symbols import SymbolFailed, SymbolFailures
+from arbscope.market.venues import credentials_held, named_hosts, websocket_host_problem
 from arbscope.models import Market, VenueState, split_symbol
 from arbscope.storage.settings import VenueSettings
 
@@ -83,6 +87,14 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+_VENUE_WIDE = frozenset({"RateLimitExceeded", "DDoSProtection"})
+"""ccxt errors about the client, not the symbol: a rate limit or ban covers the whole venue."""
+
+
+def _venue_wide(exc: BaseException) -> bool:
+    return any(cls.__name__ in _VENUE_WIDE for cls in type(exc).__mro__)
+
+
 def spot_only(exchange: Any) -> None:
     """Ask ccxt for spot markets only (fewer requests, no perpetuals named like spot pairs)."""
     options = exchange.options
@@ -117,15 +129,29 @@ class VenueFeed:
         self.has_websocket = has_websocket
         self.transport = settings.transport
         """What is in use now: "websocket" or "rest"."""
+        self.transport_note: str | None = None
+        """Why `auto` polls REST on a venue with a websocket, None when it does not."""
         if settings.transport == "auto":
-            self.transport = "websocket" if has_websocket else "rest"
+            if has_websocket:
+                self.transport_note = websocket_host_problem(venue, settings.ccxt_options)
+            self.transport = "websocket" if has_websocket and not self.transport_note else "rest"
         self.fell_back = False
-        """True once `auto` gave up on the websocket for this run."""
+        """True while `auto` has given up on the websocket (until its cool-down passes)."""
+        self._fell_back_at = 0.0
+        self._named_hosts = named_hosts(settings.ccxt_options)
         self._clock = clock
         self._sleep = sleep
+        rng = rng or random.Random()
         self._backoff = Backoff(
             tuning.backoff_initial_s, tuning.backoff_max_s, tuning.backoff_jitter, rng
         )
+        self._symbol_failures = SymbolFailures(
+            lambda: Backoff(
+                tuning.backoff_initial_s, tuning.backoff_max_s, tuning.backoff_jitter, rng
+            )
+        )
+        self._retry_after: str | None = None
+        """Retry-After of the venue's last 418/429/503 answer in the session that just ended."""
         self._ws_failures = 0
         self._source: Any = None
         """An exchange whose markets are loaded; new instances copy its markets."""
@@ -172,6 +198,7 @@ class VenueFeed:
     async def load_markets(self) -> None:
         """Load the venue's markets with a throwaway instance (safe in any event loop)."""
         exchange = self.new_exchange()
+        exchange.open()
         try:
             await exchange.load_markets()
         finally:
@@ -212,6 +239,8 @@ class VenueFeed:
 
     async def run(self, sink: BookSink) -> None:
         """Publish books until cancelled; every failure is reported and retried."""
+        if self.transport_note is not None:
+            sink.report_error(self.venue, self.transport_note)
         try:
             while True:
                 sink.set_state(self.venue, VenueState.CONNECTING)
@@ -251,8 +280,13 @@ class VenueFeed:
         await asyncio.Event().wait()  # until cancelled: a venue without books is no failure
 
     async def _after_failure(self, sink: BookSink, exc: Exception, websocket: bool) -> None:
-        delay = self._backoff.next_delay()
-        message = describe_error(exc)
+        now = self._clock()
+        asked = retry_after_seconds(self._retry_after, now)
+        self._retry_after = None
+        delay = self._backoff.next_delay(at_least=asked)
+        message = str(exc) if isinstance(exc, SymbolFailed) else describe_error(exc)
+        if asked is not None and asked >= delay:
+            message += f" (the venue asked to wait {asked:g} s)"
         if websocket:
             self._ws_failures += 1
             if self.settings.transport == "auto" and (
@@ -260,18 +294,71 @@ class VenueFeed:
             ):
                 self.transport = "rest"
                 self.fell_back = True
+                self._fell_back_at = now
                 message = (
                     f"websocket failed {self._ws_failures} times in a row, falling back to REST "
-                    f"polling (last error {message})"
+                    f"polling; the websocket is tried again in "
+                    f"{self.settings.websocket_retry_s:g} s (last error {message})"
                 )
         sink.set_state(self.venue, VenueState.DOWN)
-        sink.report_error(self.venue, message, self._clock() + delay)
+        sink.report_error(self.venue, message, now + delay)
         await self._sleep(delay)
 
-    def _session_started(self) -> None:
+    def _session_started(self, sink: BookSink) -> None:
         self._live = False
         self._last_book_at = self._clock()
         self._rejects = {}
+        self._symbol_failures.clear()
+        sink.set_down_symbols(self.venue, ())
+
+    def _symbol_failed(self, sink: BookSink, symbol: str, exc: Exception) -> float:
+        """Count a failure of one symbol; returns its wait. Raises (ending the session) on a
+        venue-wide error, or when it leaves every watched symbol down."""
+        if _venue_wide(exc):
+            raise exc
+        message = describe_error(exc)
+        delay = self._symbol_failures.failed(symbol, message, self._clock())
+        if self._symbol_failures.all_down(self.symbols):
+            raise SymbolFailed(symbol, message) from exc
+        sink.set_down_symbols(self.venue, self._symbol_failures.down())
+        sink.report_error(
+            self.venue,
+            f"{symbol}: {message}; {symbol} is retried in {delay:.1f} s "
+            f"(failure {self._symbol_failures.failures(symbol)} in a row), "
+            "the other symbols stay live",
+        )
+        return delay
+
+    def _websocket_due(self, sink: BookSink) -> bool:
+        """After `auto` fell back to REST: True (and said) once the cool-down has passed."""
+        if not self.fell_back:
+            return False
+        waited = self._clock() - self._fell_back_at
+        if waited < self.settings.websocket_retry_s:
+            return False
+        self.transport = "websocket"
+        self.fell_back = False
+        # One more failure in a row sends it back to REST for another cool-down.
+        self._ws_failures = self.tuning.ws_failures_before_rest - 1
+        sink.report_error(
+            self.venue, f"trying the websocket again after {waited:.0f} s of REST polling"
+        )
+        return True
+
+    def _open_exchange(self, websocket: bool) -> Any:
+        """A new exchange with the venue's markets, guarded, and opened."""
+        exchange = self.new_exchange()
+        exchange.set_markets_from_exchange(self._source)
+        tap_retry_after(exchange)
+        if websocket:
+            guard_frames(exchange)
+            guard_hosts(exchange, self._named_hosts)
+            if self._checksums is not None:
+                self._checksums.install(exchange)
+        # open() binds the exchange to this loop; ccxt pro's KuCoin spawns its token
+        # request on that loop before any request would open it lazily.
+        exchange.open()
+        return exchange
 
     def _publish(self, sink: BookSink, symbol: str, book: Mapping[str, Any]) -> None:
         """Hand one book ccxt maintains to the sink (the hot path of a live feed)."""
@@ -294,6 +381,8 @@ class VenueFeed:
             self.books_published += 1
             if self._rejects.get(symbol):
                 self._rejects[symbol] = 0
+            if self._symbol_failures.succeeded(symbol):
+                sink.set_down_symbols(self.venue, self._symbol_failures.down())
             if not self._live:
                 self._live = True
                 self._ws_failures = 0
@@ -306,16 +395,14 @@ class VenueFeed:
             raise BookRejected(f"{symbol}: {rejects} books in a row refused; resynchronising")
 
     async def _websocket_session(self, sink: BookSink) -> None:
-        exchange = self.new_exchange()
-        exchange.set_markets_from_exchange(self._source)
-        guard_frames(exchange)
-        self._checksums = checksum_for(self.venue, exchange.markets)
-        if self._checksums is not None:
-            self._checksums.install(exchange)
-        self._session_started()
+        self._checksums = checksum_for(self.venue, self._source.markets)
+        exchange = self._open_exchange(websocket=True)
+        self._session_started(sink)
         tasks = [asyncio.create_task(self._watch(exchange, s, sink)) for s in self.symbols]
         tasks.append(asyncio.create_task(self._watchdog()))
         try:
+            # A symbol's task ends only with the session: a venue-wide error, or every
+            # symbol down; one symbol's own failures are handled inside its task.
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for task in done:
                 error = task.exception()
@@ -325,16 +412,34 @@ class VenueFeed:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            self._retry_after = exchange.arbscope_retry_after
             self._checksums = None
             self._close_later(exchange)
 
-    async def _watch(self, exchange: Any, symbol: str, sink: BookSink) -> None:
+    async def _watch(self, session: Any, symbol: str, sink: BookSink) -> None:
         # One task per symbol: each awaits its own future, so no symbol's update is
         # lost while another's is being handled (a multi-symbol race drops them).
         depth = self.tuning.depth
-        while True:
-            book = await exchange.watch_order_book(symbol, depth)
-            self._publish(sink, symbol, book)
+        exchange = session
+        try:
+            while True:
+                try:
+                    while True:
+                        book = await exchange.watch_order_book(symbol, depth)
+                        self._publish(sink, symbol, book)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # this symbol's failure, unless _symbol_failed raises
+                    delay = self._symbol_failed(sink, symbol, exc)
+                if exchange is not session:
+                    self._close_later(exchange)
+                exchange = session
+                await self._sleep(delay)
+                # A connection of its own: a fresh snapshot, whatever the failed one left.
+                exchange = self._open_exchange(websocket=True)
+        finally:
+            if exchange is not session:
+                self._close_later(exchange)
 
     async def _watchdog(self) -> None:
         timeout = self.tuning.silence_timeout_s
@@ -346,19 +451,28 @@ class VenueFeed:
                 raise Silence(f"no book for {silent:.1f} s (limit {timeout:g} s); reconnecting")
 
     async def _rest_session(self, sink: BookSink) -> None:
-        exchange = self.new_exchange()
-        exchange.set_markets_from_exchange(self._source)
-        self._session_started()
+        exchange = self._open_exchange(websocket=False)
+        self._session_started(sink)
         # ccxt's rateLimit is the least time between two requests; never poll faster.
         period = max(self.tuning.poll_interval_s, len(self.symbols) * exchange.rateLimit / 1000)
         try:
             while True:
                 started = self._clock()
                 for symbol in self.symbols:
-                    book = await exchange.fetch_order_book(symbol, self.tuning.depth)
-                    self._publish(sink, symbol, book)
+                    if not self._symbol_failures.due(symbol, started):
+                        continue
+                    try:
+                        book = await exchange.fetch_order_book(symbol, self.tuning.depth)
+                        self._publish(sink, symbol, book)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:  # this symbol's, unless _symbol_failed raises
+                        self._symbol_failed(sink, symbol, exc)
+                if self._websocket_due(sink):
+                    return
                 await asyncio.sleep(max(0.0, period - (self._clock() - started)))
         finally:
+            self._retry_after = exchange.arbscope_retry_after
             self._close_later(exchange)
 
     # --- closing ---------------------------------------------------------------------------

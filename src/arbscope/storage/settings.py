@@ -53,6 +53,9 @@ class VenueSettings(BaseModel):
     """A book older than this is not used; unset uses `max_book_age_s` of Settings."""
     transport: Literal["auto", "websocket", "rest"] = "auto"
     """Live feeds: websocket books, REST polling, or websocket falling back to REST."""
+    websocket_retry_s: float = Field(default=300.0, gt=0)
+    """Live feeds, `auto` transport: after falling back to REST, try the websocket again
+    after this many seconds."""
     ccxt_options: dict[str, Any] = Field(default_factory=dict)
     """Passed to the ccxt exchange constructor as given (urls, timeout, proxies, options)."""
 
