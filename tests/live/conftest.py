@@ -39,8 +39,8 @@ class Event:
 class TracingService(MarketService):
     """The real MarketService, also remembering every call in order."""
 
-    def __init__(self, feeds: Sequence[Feed]) -> None:
-        super().__init__(feeds, max_book_age=lambda venue: 5.0)
+    def __init__(self, feeds: Sequence[Feed], clock: Callable[[], float] = time.time) -> None:
+        super().__init__(feeds, clock=clock, max_book_age=lambda venue: 5.0)
         self.events: list[Event] = []
 
     def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
@@ -100,10 +100,12 @@ class Running:
     task: asyncio.Task[None]
 
 
-async def start_feed(feed: CcxtFeed, prepare: bool = True) -> Running:
+async def start_feed(
+    feed: CcxtFeed, prepare: bool = True, clock: Callable[[], float] = time.time
+) -> Running:
     if prepare:
         await feed.prepare()
-    service = TracingService([feed])
+    service = TracingService([feed], clock)
     task = asyncio.create_task(feed.run(service))
     return Running(feed, service, task)
 

@@ -37,6 +37,12 @@ class FakeVenue:
         self.requests: Counter[str] = Counter()
         """Requests answered per route name."""
         self.ws_connections = 0
+        self.ws_refused = 0
+        """Websocket handshakes answered 403 while `refuse_websockets` is set."""
+        self.refuse_websockets = False
+        """Answer websocket handshakes 403 (a proxy that does not pass websockets)."""
+        self.retry_after: str | None = None
+        """Retry-After header sent with every 429."""
         self.subscriptions: list[Any] = []
         self.seen: list[str] = []
         """Every request as it arrived: method, path with query, headers, body, and every
@@ -134,7 +140,8 @@ class FakeVenue:
 
     def fault_response(self, fault: Fault) -> web.Response:
         if fault is Fault.RATE_LIMITED:
-            return web.json_response(self.rate_limited_body(), status=429)
+            headers = {} if self.retry_after is None else {"Retry-After": self.retry_after}
+            return web.json_response(self.rate_limited_body(), status=429, headers=headers)
         if fault is Fault.SERVER_ERROR:
             return web.Response(status=500, text="Internal Server Error")
         if fault is Fault.HTML_PAGE:
@@ -169,6 +176,9 @@ class FakeVenue:
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         await self._running.wait()
+        if self.refuse_websockets:
+            self.ws_refused += 1
+            raise web.HTTPForbidden(text="websockets are not passed here")
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self.ws_connections += 1
