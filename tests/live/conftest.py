@@ -15,6 +15,7 @@ from arbscope.market.service import MarketService
 from arbscope.models import VenueState
 from arbscope.storage.settings import VenueSettings
 from tests.live.fake_exchange import FakeBinance, FakeKraken
+from tests.live.fake_kucoin import FakeKuCoin
 
 FAST = LiveTuning(
     backoff_initial_s=0.05,
@@ -88,7 +89,16 @@ async def kraken() -> AsyncIterator[FakeKraken]:
     await server.stop()
 
 
-def venue_settings(server: FakeBinance | FakeKraken, **fields: object) -> VenueSettings:
+@pytest.fixture
+async def kucoin() -> AsyncIterator[FakeKuCoin]:
+    server = await FakeKuCoin(speed=5.0).start()
+    yield server
+    await server.stop()
+
+
+def venue_settings(
+    server: FakeBinance | FakeKraken | FakeKuCoin, **fields: object
+) -> VenueSettings:
     """Settings pointing ccxt at `server`, exactly as a user writes them for a test host."""
     return VenueSettings.model_validate({"ccxt_options": server.ccxt_options(), **fields})
 
