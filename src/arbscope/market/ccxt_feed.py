@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from arbscope.market.base import BookSink
 from arbscope.market.ccxt_markets import CurrencyInfo
-from arbscope.market.ccxt_venue import LiveTuning, Sleep, VenueFeed, describe_error
+from arbscope.market.ccxt_tuning import LiveTuning, Sleep, describe_error
+from arbscope.market.ccxt_venue import VenueFeed
 from arbscope.market.venues import (
     LiveSetupError,
     check_credentials,

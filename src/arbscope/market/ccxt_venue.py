@@ -19,10 +19,8 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from arbscope.market.base import BookSink
 from arbscope.market.ccxt_checksum import KrakenChecksums, checksum_for
@@ -30,79 +28,20 @@ from arbscope.market.ccxt_guard import guard_frames, guard_hosts, tap_retry_afte
 from arbscope.market.ccxt_markets import CurrencyInfo, currencies_from_ccxt, market_from_ccxt
 from arbscope.market.ccxt_retry import Backoff, retry_after_seconds
 from arbscope.market.ccxt_symbols import SymbolFailed, SymbolFailures
+from arbscope.market.ccxt_tuning import (
+    BookRejected,
+    CredentialsRefused,
+    EmptyBook,
+    LiveTuning,
+    Silence,
+    Sleep,
+    describe_error,
+    spot_only,
+    venue_wide,
+)
 from arbscope.market.venues import credentials_held, named_hosts, websocket_host_problem
 from arbscope.models import Market, VenueState, split_symbol
 from arbscope.storage.settings import VenueSettings
-
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class LiveTuning(BaseModel):
-    """Timing of live feeds; the defaults suit real venues, tests shorten them."""
-
-    model_config = ConfigDict(frozen=True)
-
-    backoff_initial_s: float = Field(default=1.0, gt=0)
-    """First wait after a failure; doubles with each failure in a row."""
-    backoff_max_s: float = Field(default=60.0, gt=0)
-    """Longest wait between tries."""
-    backoff_jitter: float = Field(default=0.2, ge=0, lt=1)
-    """Each wait is spread by up to this fraction either way."""
-    silence_timeout_s: float = Field(default=60.0, gt=0)
-    """A websocket venue with no book for this long is reconnected (quiet books on
-    busy venues still update well within a minute)."""
-    ws_failures_before_rest: int = Field(default=3, ge=1)
-    """`auto` transport: websocket failures in a row before falling back to REST polling."""
-    poll_interval_s: float = Field(default=1.0, gt=0)
-    """REST polling: least time between two polls of the same symbol."""
-    rejects_before_resync: int = Field(default=3, ge=1)
-    """Books of one symbol refused in a row (crossed, NaN ...) before resynchronising."""
-    close_timeout_s: float = Field(default=12.0, gt=0)
-    """How long a shutdown waits for old connections to close."""
-    depth: int | None = Field(default=None, gt=0)
-    """Levels per side to ask for and publish; None keeps the venue's ccxt default."""
-
-
-class BookRejected(Exception):
-    """The service refused several books of a symbol in a row: the local book is broken."""
-
-
-class CredentialsRefused(Exception):
-    """ccxt took a credential from the options: the exchange is never used."""
-
-
-class Silence(Exception):
-    """No book arrived for longer than the silence timeout."""
-
-
-class EmptyBook(Exception):
-    """A book with no level on either side: ccxt's reading of an error page, not a market."""
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for the status bar: the ccxt error class and its message, trimmed."""
-    text = " ".join(str(exc).split()) or "no details"
-    if len(text) > 200:
-        text = text[:197] + "..."
-    return f"{type(exc).__name__}: {text}"
-
-
-_VENUE_WIDE = frozenset({"RateLimitExceeded", "DDoSProtection"})
-"""ccxt errors about the client, not the symbol: a rate limit or ban covers the whole venue."""
-
-
-def _venue_wide(exc: BaseException) -> bool:
-    return any(cls.__name__ in _VENUE_WIDE for cls in type(exc).__mro__)
-
-
-def spot_only(exchange: Any) -> None:
-    """Ask ccxt for spot markets only (fewer requests, no perpetuals named like spot pairs)."""
-    options = exchange.options
-    current = options.get("fetchMarkets")
-    if isinstance(current, dict) and "spot" in (current.get("types") or ()):
-        options["fetchMarkets"] = {**current, "types": ["spot"]}
-    elif isinstance(current, list) and "spot" in current:
-        options["fetchMarkets"] = ["spot"]
 
 
 class VenueFeed:
@@ -314,7 +253,7 @@ class VenueFeed:
     def _symbol_failed(self, sink: BookSink, symbol: str, exc: Exception) -> float:
         """Count a failure of one symbol; returns its wait. Raises (ending the session) on a
         venue-wide error, or when it leaves every watched symbol down."""
-        if _venue_wide(exc):
+        if venue_wide(exc):
             raise exc
         message = describe_error(exc)
         delay = self._symbol_failures.failed(symbol, message, self._clock())
