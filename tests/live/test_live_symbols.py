@@ -202,3 +202,22 @@ async def test_the_host_guard_refuses_before_connecting() -> None:
         assert exchange.client("ws://127.0.0.1:1/ws").url == "ws://127.0.0.1:1/ws"
     finally:
         await exchange.close()
+
+
+def test_the_readme_example_streams_only_from_the_hosts_it_names() -> None:
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from arbscope.market.venues import named_hosts, websocket_host_problem
+    from arbscope.storage.settings import Settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(r"```toml\n(\[venues\.binance\].*?)```", readme, re.S)
+    assert block is not None
+    settings = Settings.model_validate(tomllib.loads(block.group(1)))
+    options = settings.venue("binance").ccxt_options
+    assert named_hosts(options) == {"127.0.0.1"}
+    assert websocket_host_problem("binance", options) is None  # it names the websocket too
+    without_ws = {"urls": {"api": {"public": options["urls"]["api"]["public"]}}}
+    assert websocket_host_problem("binance", without_ws) is not None
