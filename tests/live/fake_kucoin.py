@@ -50,6 +50,8 @@ class FakeKuCoin(FakeVenue):
         self.frames_sent = 0
         self.topics: list[str] = []
         self._connect_id = ""
+        self.delisted: set[str] = set()
+        """Market ids whose level-2 snapshot answers 404 (a suspended pair)."""
         self._books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
         self._sequence: dict[str, int] = {}
         for market_id, (_, _, mid, tick, _) in MARKETS.items():
@@ -148,6 +150,9 @@ class FakeKuCoin(FakeVenue):
 
     async def level2(self, request: web.Request) -> web.StreamResponse:
         market_id = request.query.get("symbol", "")
+        if market_id in self.delisted:
+            self.requests[f"level2 {market_id} 404"] += 1
+            return web.json_response({"code": "400100", "msg": "symbol suspended"}, status=404)
         if market_id not in MARKETS:
             return web.json_response({"code": "400100", "msg": "symbol not exists"}, status=400)
 

@@ -57,3 +57,26 @@ async def test_kucoin_auto_streams_from_the_endpoint_its_rest_host_names(
         await stop_feed(running)
     assert feed.transports() == {"kucoin": "websocket"} and kucoin.ws_connections == 1
     assert running.service.of("kucoin", "error") == []
+
+
+async def test_a_suspended_kucoin_pair_gets_a_connection_of_its_own() -> None:
+    # ccxt closes the whole connection when one symbol's snapshot keeps failing, which
+    # takes the healthy symbol down too: the first to fail then waits apart.
+    server = await FakeKuCoin(speed=5.0, updates=10**6).start()
+    server.delisted.add("BTC-USDT")
+    tuning = FAST.model_copy(update={"silence_timeout_s": 30.0})
+    settings = {"kucoin": venue_settings(server, transport="websocket")}
+    running = await start_feed(CcxtFeed(["kucoin"], list(SYMBOLS), settings, tuning))
+    service = running.service
+    try:
+        await until(lambda: server.requests["level2 BTC-USDT 404"] >= 6, what="retries")
+        since = service.of("kucoin", "book")[-1].at if service.of("kucoin", "book") else 0.0
+        await until(
+            lambda: len(service.of("kucoin", "book", after=since)) >= 5, what="ETH books go on"
+        )
+        health = service.health()["kucoin"]
+        assert health.down_symbols == ("BTC/USDT",) and health.state.value == "live"
+    finally:
+        await stop_feed(running)
+        await server.stop()
+    assert {e.detail for e in service.of("kucoin", "book")} == {"ETH/USDT"}

@@ -89,6 +89,8 @@ class VenueFeed:
                 tuning.backoff_initial_s, tuning.backoff_max_s, tuning.backoff_jitter, rng
             )
         )
+        self._culprit: str | None = None
+        """The symbol that went down first when every symbol was down (the likely cause)."""
         self._retry_after: str | None = None
         """Retry-After of the venue's last 418/429/503 answer in the session that just ended."""
         self._ws_failures = 0
@@ -224,6 +226,7 @@ class VenueFeed:
         self._retry_after = None
         delay = self._backoff.next_delay(at_least=asked)
         message = str(exc) if isinstance(exc, SymbolFailed) else describe_error(exc)
+        self._culprit = exc.culprit if isinstance(exc, SymbolFailed) else None
         if asked is not None and asked >= delay:
             message += f" (the venue asked to wait {asked:g} s)"
         if websocket:
@@ -247,7 +250,10 @@ class VenueFeed:
         self._live = False
         self._last_book_at = self._clock()
         self._rejects = {}
-        self._symbol_failures.clear()
+        # The symbol that took the venue down keeps its back-off (never the only one).
+        keep = self._culprit if len(self.symbols) > 1 else None
+        self._symbol_failures.clear(keep=keep)
+        self._culprit = keep
         sink.set_down_symbols(self.venue, ())
 
     def _symbol_failed(self, sink: BookSink, symbol: str, exc: Exception) -> float:
@@ -258,7 +264,8 @@ class VenueFeed:
         message = describe_error(exc)
         delay = self._symbol_failures.failed(symbol, message, self._clock())
         if self._symbol_failures.all_down(self.symbols):
-            raise SymbolFailed(symbol, message) from exc
+            culprit = self._symbol_failures.first_down() or symbol
+            raise SymbolFailed(symbol, message, culprit) from exc
         sink.set_down_symbols(self.venue, self._symbol_failures.down())
         sink.report_error(
             self.venue,
@@ -337,7 +344,21 @@ class VenueFeed:
         self._checksums = checksum_for(self.venue, self._source.markets)
         exchange = self._open_exchange(websocket=True)
         self._session_started(sink)
-        tasks = [asyncio.create_task(self._watch(exchange, s, sink)) for s in self.symbols]
+        now = self._clock()
+        # The culprit of the last failure waits its back-off on a connection of its own,
+        # so it cannot take the others down again (ccxt closes a connection whose
+        # snapshot keeps failing).
+        tasks = [
+            asyncio.create_task(
+                self._watch(
+                    exchange,
+                    s,
+                    sink,
+                    self._symbol_failures.retry_in(s, now) if s == self._culprit else None,
+                )
+            )
+            for s in self.symbols
+        ]
         tasks.append(asyncio.create_task(self._watchdog()))
         try:
             # A symbol's task ends only with the session: a venue-wide error, or every
@@ -355,13 +376,21 @@ class VenueFeed:
             self._checksums = None
             self._close_later(exchange)
 
-    async def _watch(self, session: Any, symbol: str, sink: BookSink) -> None:
+    async def _watch(
+        self, session: Any, symbol: str, sink: BookSink, wait: float | None = None
+    ) -> None:
+        """Watch `symbol` on the session's exchange; after a failure (or from the start when
+        `wait` is given) wait, then on an exchange of its own."""
         # One task per symbol: each awaits its own future, so no symbol's update is
         # lost while another's is being handled (a multi-symbol race drops them).
         depth = self.tuning.depth
         exchange = session
         try:
             while True:
+                if wait is not None:
+                    await self._sleep(wait)
+                    # A connection of its own: a fresh snapshot, whatever the failed one left.
+                    exchange = self._open_exchange(websocket=True)
                 try:
                     while True:
                         book = await exchange.watch_order_book(symbol, depth)
@@ -369,13 +398,19 @@ class VenueFeed:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # this symbol's failure, unless _symbol_failed raises
-                    delay = self._symbol_failed(sink, symbol, exc)
+                    wait = self._symbol_failed(sink, symbol, exc)
+                    if exchange is session and not session.clients:
+                        # ccxt dropped the shared connection over this symbol's failed
+                        # snapshot; the others' watches would hang on it. Start again,
+                        # with this symbol apart.
+                        raise SymbolFailed(
+                            symbol,
+                            f"{describe_error(exc)}; ccxt closed the venue's connection",
+                            symbol,
+                        ) from exc
                 if exchange is not session:
                     self._close_later(exchange)
                 exchange = session
-                await self._sleep(delay)
-                # A connection of its own: a fresh snapshot, whatever the failed one left.
-                exchange = self._open_exchange(websocket=True)
         finally:
             if exchange is not session:
                 self._close_later(exchange)
