@@ -303,6 +303,8 @@ class VenueHealth(BaseModel):
     last_error: str | None = None
     retries: int = 0
     next_retry_ts: float | None = None
+    down_symbols: tuple[str, ...] = ()
+    """Symbols failing now while the venue's others stay live (each retried on its own)."""
 
     def age(self, now: float) -> float | None:
         return None if self.last_update_ts is None else max(0.0, now - self.last_update_ts)

@@ -15,6 +15,7 @@ from arbscope.market.service import MarketService
 from arbscope.models import VenueState
 from arbscope.storage.settings import VenueSettings
 from tests.live.fake_exchange import FakeBinance, FakeKraken
+from tests.live.fake_kucoin import FakeKuCoin
 
 FAST = LiveTuning(
     backoff_initial_s=0.05,
@@ -39,8 +40,8 @@ class Event:
 class TracingService(MarketService):
     """The real MarketService, also remembering every call in order."""
 
-    def __init__(self, feeds: Sequence[Feed]) -> None:
-        super().__init__(feeds, max_book_age=lambda venue: 5.0)
+    def __init__(self, feeds: Sequence[Feed], clock: Callable[[], float] = time.time) -> None:
+        super().__init__(feeds, clock=clock, max_book_age=lambda venue: 5.0)
         self.events: list[Event] = []
 
     def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
@@ -88,7 +89,16 @@ async def kraken() -> AsyncIterator[FakeKraken]:
     await server.stop()
 
 
-def venue_settings(server: FakeBinance | FakeKraken, **fields: object) -> VenueSettings:
+@pytest.fixture
+async def kucoin() -> AsyncIterator[FakeKuCoin]:
+    server = await FakeKuCoin(speed=5.0).start()
+    yield server
+    await server.stop()
+
+
+def venue_settings(
+    server: FakeBinance | FakeKraken | FakeKuCoin, **fields: object
+) -> VenueSettings:
     """Settings pointing ccxt at `server`, exactly as a user writes them for a test host."""
     return VenueSettings.model_validate({"ccxt_options": server.ccxt_options(), **fields})
 
@@ -100,10 +110,12 @@ class Running:
     task: asyncio.Task[None]
 
 
-async def start_feed(feed: CcxtFeed, prepare: bool = True) -> Running:
+async def start_feed(
+    feed: CcxtFeed, prepare: bool = True, clock: Callable[[], float] = time.time
+) -> Running:
     if prepare:
         await feed.prepare()
-    service = TracingService([feed])
+    service = TracingService([feed], clock)
     task = asyncio.create_task(feed.run(service))
     return Running(feed, service, task)
 

@@ -379,6 +379,9 @@ class RecordingSink:
     def report_error(self, venue: str, message: str, next_retry_ts: float | None = None) -> None:
         self.errors.append(message)
 
+    def set_down_symbols(self, venue: str, symbols: Sequence[str]) -> None:
+        pass
+
 
 async def _publish_until(feed: SimFeed, sink: RecordingSink, books: int) -> None:
     """Run the feed until the sink holds `books` books (at most ~5 s of real time), then cancel."""

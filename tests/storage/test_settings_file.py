@@ -176,8 +176,8 @@ def test_invalid_values_name_field_reason_and_line() -> None:
     assert by_line[5].startswith("venues.binance.taker_fee: Input should be less than 1")
     assert "(found 2)" in by_line[5]
     assert by_line[6].startswith("venues.binance.transport: Input should be 'auto'")
-    assert by_line[8].startswith("venues.okx.ccxt_options: apiKey would let ccxt trade for real")
-    assert by_line[10].startswith("venues.kraken.ccxt_options: api_key would let ccxt")
+    assert by_line[8].startswith("venues.okx.ccxt_options.apiKey: 'apiKey' is a ccxt credential")
+    assert by_line[10].startswith("venues.kraken.ccxt_options.api_key: ccxt reads 'api_key' as")
     assert loaded.settings == Settings()
     assert settings_file().read_text() == text
 

@@ -26,6 +26,10 @@ class BookSink(Protocol):
         """Count an error on a venue; the feed keeps going (or retries at next_retry_ts)."""
         ...
 
+    def set_down_symbols(self, venue: str, symbols: Sequence[str]) -> None:
+        """The venue's symbols failing now while its others stay live; empty when none."""
+        ...
+
 
 class Feed(Protocol):
     """A source of order books for one or more venues (SimFeed, ReplayFeed, CcxtFeed)."""

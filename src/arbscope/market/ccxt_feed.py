@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from arbscope.market.base import BookSink
 from arbscope.market.ccxt_markets import CurrencyInfo
-from arbscope.market.ccxt_venue import LiveTuning, Sleep, VenueFeed, describe_error
+from arbscope.market.ccxt_tuning import LiveTuning, Sleep, describe_error
+from arbscope.market.ccxt_venue import VenueFeed
 from arbscope.market.venues import (
     LiveSetupError,
     check_credentials,
@@ -29,6 +30,7 @@ from arbscope.market.venues import (
     check_transport,
     check_venues,
     normalize_symbol,
+    websocket_host_problem,
 )
 from arbscope.models import BookKey, Market
 from arbscope.storage.settings import VenueSettings
@@ -72,7 +74,13 @@ class CcxtFeed:
         for venue in names:
             chosen = settings.get(venue) or VenueSettings()
             check_credentials(venue, chosen.ccxt_options)
-            check_transport(venue, chosen.transport, venue in with_websocket, has_rest=True)
+            check_transport(
+                venue,
+                chosen.transport,
+                venue in with_websocket,
+                has_rest=True,
+                websocket_problem=websocket_host_problem(venue, chosen.ccxt_options),
+            )
             self._venues[venue] = VenueFeed(
                 venue,
                 requested,
@@ -115,10 +123,16 @@ class CcxtFeed:
         return {venue: feed.symbols for venue, feed in self._venues.items()}
 
     def transports(self) -> dict[str, str]:
-        """Per venue: "websocket", "rest", or "rest (fallback)" once `auto` gave up on it."""
+        """Per venue: "websocket", "rest", "rest (fallback)" while `auto` has given up on the
+        websocket, or "rest (no websocket URL)" when the settings redirect REST only."""
+        return {venue: _transport_shown(feed) for venue, feed in self._venues.items()}
+
+    def notes(self) -> dict[str, str]:
+        """Per venue, why it does not use the transport one would expect (none: empty)."""
         return {
-            venue: f"{feed.transport} (fallback)" if feed.fell_back else feed.transport
+            venue: feed.transport_note
             for venue, feed in self._venues.items()
+            if feed.transport_note is not None
         }
 
     def currencies(self) -> dict[BookKey, CurrencyInfo]:
@@ -177,3 +191,11 @@ class CcxtFeed:
         value = outcome["value"]
         assert isinstance(value, dict)
         return value
+
+
+def _transport_shown(feed: VenueFeed) -> str:
+    if feed.fell_back:
+        return f"{feed.transport} (fallback)"
+    if feed.transport_note is not None:
+        return f"{feed.transport} (no websocket URL)"
+    return feed.transport

@@ -10,7 +10,6 @@ names its lines) nor a read-only one (`FileRefusedError`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,13 @@ from typing import Any, Literal
 
 import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from tomlkit.toml_document import TOMLDocument
 
 from arbscope.engine.config import EngineConfig
 from arbscope.models import Kind
 from arbscope.storage.atomic import atomic_write_text, file_lock
+from arbscope.storage.credentials import REQUIRED_CREDENTIALS, refused_options
 from arbscope.storage.migrations import SCHEMA_VERSION, MigrationError, migrate
 from arbscope.storage.paths import settings_file
 from arbscope.storage.tomlfile import (
@@ -35,10 +36,9 @@ from arbscope.storage.tomlfile import (
     validation_problems,
 )
 
-CREDENTIAL_KEYS = frozenset(
-    {"apiKey", "secret", "password", "uid", "privateKey", "walletAddress", "token"}
-)
-"""ccxt constructor keys that would let arbscope trade for real: always refused."""
+CREDENTIAL_KEYS = frozenset(REQUIRED_CREDENTIALS)
+"""ccxt constructor keys that would let arbscope trade for real: always refused, in every
+spelling ccxt accepts (see storage/credentials.py)."""
 
 
 class VenueSettings(BaseModel):
@@ -56,19 +56,29 @@ class VenueSettings(BaseModel):
     """A book older than this is not used; unset uses `max_book_age_s` of Settings."""
     transport: Literal["auto", "websocket", "rest"] = "auto"
     """Live feeds: websocket books, REST polling, or websocket falling back to REST."""
+    websocket_retry_s: float = Field(default=300.0, gt=0)
+    """Live feeds, `auto` transport: after falling back to REST, try the websocket again
+    after this many seconds."""
     ccxt_options: dict[str, Any] = Field(default_factory=dict)
     """Passed to the ccxt exchange constructor as given (urls, timeout, proxies, options)."""
 
     @field_validator("ccxt_options")
     @classmethod
     def _refuse_credentials(cls, options: dict[str, Any]) -> dict[str, Any]:
-        # ccxt also accepts snake_case spellings of these (api_key -> apiKey).
-        snake = {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower() for key in CREDENTIAL_KEYS}
-        found = sorted((CREDENTIAL_KEYS | snake) & set(options))
-        if found:
-            raise ValueError(
-                f"{', '.join(found)} would let ccxt trade for real; arbscope only reads "
-                "public market data and never takes credentials: remove them"
+        refused = refused_options(options)
+        if refused:
+            # One error per key, located at the key itself (its line in the file); the
+            # value is never echoed, it may be a secret.
+            raise ValidationError.from_exception_data(
+                "ccxt_options",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("credential", item.reason),
+                        loc=item.path,
+                        input=None,
+                    )
+                    for item in refused
+                ],
             )
         return options
 
