@@ -14,8 +14,8 @@ import pytest
 from textual.pilot import Pilot
 
 from arbscope.cli import run
+from arbscope.market.runner import ScannerThread
 from arbscope.ui.app import ArbscopeApp
-from arbscope.ui.runner import ScannerThread
 from arbscope.ui.widgets.opportunities import OpportunitiesTable
 from arbscope.ui.widgets.status_bar import StatusBar
 

@@ -14,6 +14,7 @@ from textual.widgets import OptionList
 
 from arbscope.cli import UsageError
 from arbscope.cli.sources import add_source_arguments
+from arbscope.cli.watched import watched_feeds
 from arbscope.models import MarketSnapshot
 from arbscope.storage.paths import settings_file, user_themes_dir, watchlists_file
 from arbscope.storage.settings import load_settings
@@ -21,7 +22,7 @@ from arbscope.storage.watchlists import WatchlistStore
 from arbscope.ui.app import ArbscopeApp
 from arbscope.ui.screens.watchlists import WatchlistScreen
 from arbscope.ui.themes import builtin_themes_dir
-from arbscope.ui.watching import WatchSetup, watched_feeds
+from arbscope.ui.watching import WatchSetup
 from tests.ui.conftest import SIZE, make_app
 from tests.ui.sim_driver import SteppedMarket
 

@@ -6,7 +6,7 @@ trading lives here so that app.py stays about the monitor.
 
 Books. Quotes, checklists and executions read the scanner's latest snapshot
 (`scanner.snapshot.books`). The scanner runs on its own thread
-(ui/runner.py) and swaps in a whole new snapshot at each step, each with a
+(market/runner.py) and swaps in a whole new snapshot at each step, each with a
 dict of books of its own that nobody mutates afterwards, so reading one from
 the UI thread is safe without a lock. The broker asks again after each leg's
 simulated latency, so a leg meets the book as it is then, not as it was when
