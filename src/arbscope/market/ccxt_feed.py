@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from arbscope.market.base import BookSink
 from arbscope.market.ccxt_markets import CurrencyInfo
 from arbscope.market.ccxt_venue import LiveTuning, Sleep, VenueFeed, describe_error
+from arbscope.market.transfers import transfers_from_currencies
 from arbscope.market.venues import (
     LiveSetupError,
     check_credentials,
@@ -30,7 +31,7 @@ from arbscope.market.venues import (
     check_venues,
     normalize_symbol,
 )
-from arbscope.models import BookKey, Market
+from arbscope.models import BookKey, Market, TransferInfo
 from arbscope.storage.settings import VenueSettings
 
 __all__ = ["DEFAULT_LIVE_SYMBOLS", "CcxtFeed", "LiveSetupError", "LiveTuning"]
@@ -129,6 +130,10 @@ class CcxtFeed:
             for venue, feed in self._venues.items()
             for code, info in feed.currencies().items()
         }
+
+    def transfers(self) -> dict[BookKey, TransferInfo]:
+        """`currencies()` as the risk checklist reads them (this feed is a TransferSource)."""
+        return transfers_from_currencies(self.currencies())
 
     async def prepare(self) -> dict[str, str]:
         """Load every venue's markets and check the symbols; LiveSetupError if they cannot work.

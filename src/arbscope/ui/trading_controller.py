@@ -37,7 +37,6 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from arbscope.engine.risk import RiskContext
-from arbscope.market.transfers import transfers_of
 from arbscope.models import BookKey, Market, MarketSnapshot, Opportunity, OrderBook
 from arbscope.trading.accounting import execution_summary
 from arbscope.trading.broker import PaperBroker
@@ -150,7 +149,7 @@ class TradingController:
             latency_s=self.broker.config.latency_s,
             volatility=volatility,
             withdrawal_fees=config.withdrawal_fees,
-            transfers=transfers_of(self.app.scanner),
+            transfers=snapshot.transfers,
         )
 
     def quote(self, route: Opportunity, size: float) -> TicketQuote:
