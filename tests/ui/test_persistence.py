@@ -23,7 +23,7 @@ from arbscope.ui.app import ArbscopeApp
 from arbscope.ui.screens.watchlists import WatchlistScreen
 from arbscope.ui.themes import builtin_themes_dir
 from arbscope.ui.watching import WatchSetup
-from tests.ui.conftest import SIZE, make_app
+from tests.ui.conftest import SIZE, make_app, notifications
 from tests.ui.sim_driver import SteppedMarket
 
 BROKEN_WATCHLISTS = """schema_version = 1
@@ -36,7 +36,7 @@ symbols = ["BTC/USDT", "ETH/USDT"
 
 
 def messages(app: ArbscopeApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    return [f"{n.title}: {n.message}" for n in notifications(app)]
 
 
 def next_start(market: SteppedMarket) -> ArbscopeApp:
