@@ -241,7 +241,7 @@ class Opportunity(BaseModel):
         return tuple(max(0.0, self.ts - t) for t in self.book_ts)
 
     def as_json(self) -> dict[str, object]:
-        """The `scan --json` object (DESIGN.md): stable field names, plain types."""
+        """The `scan --json` object (docs/ARCHITECTURE.md): stable field names, plain types."""
         data: dict[str, object] = {
             "kind": self.kind.value,
             "route_id": self.route_id,
