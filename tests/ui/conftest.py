@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import pytest
+from textual.app import App
 
 from arbscope.ui.app import ArbscopeApp
 from tests.ui.sim_driver import SteppedMarket
@@ -15,6 +19,38 @@ SIZE = (160, 48)
 SNAPSHOT_AT_S = 6.0
 """Seconds of simulated market before the shared snapshot: spatial and
 cross-currency routes are open and profitable at that moment (seed 7)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notified:
+    """One `App.notify` call, as the user saw it."""
+
+    title: str
+    message: str
+    severity: str
+
+
+_NOTIFIED: WeakKeyDictionary[App[Any], list[Notified]] = WeakKeyDictionary()
+
+
+def notifications(app: App[Any]) -> list[Notified]:
+    """Everything `app` notified (screens and widgets notify through their app), oldest first."""
+    return _NOTIFIED.get(app, [])
+
+
+@pytest.fixture(autouse=True)
+def record_notifications(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Wraps Textual's public `App.notify`, so tests read what was said without Textual's
+    private `_notifications` (which also forgets a notification once it times out)."""
+    notify = App.notify
+
+    def recording(self: App[Any], message: str, **options: Any) -> None:
+        _NOTIFIED.setdefault(self, []).append(Notified(
+            options.get("title", ""), message, options.get("severity", "information")))
+        notify(self, message, **options)
+
+    monkeypatch.setattr(App, "notify", recording)
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from arbscope.trading.tradelog import TradeLog
 from arbscope.ui.widgets.trade_log import TradeLogPane
 from tests.trading.helpers import ENOUGH, ScriptedSleep, spatial_markets
 from tests.trading.test_positions import entry_books, signal
+from tests.ui.conftest import notifications
 from tests.ui.test_ticket import SIZE, LogPaneApp
 
 
@@ -32,7 +33,7 @@ async def test_e_picks_a_fresh_name_instead_of_writing_over_a_file() -> None:
             first, second = paths.data_dir() / "out-1.csv", paths.data_dir() / "out-2.csv"
             # One trade of two legs each time.
             assert app.exports == [(first, 2), (second, 2)]
-            notes = [n.message for n in app._notifications]
+            notes = [n.message for n in notifications(app)]
             assert any(str(first) in note for note in notes)
             assert any(str(second) in note for note in notes)
     assert taken.read_text() == "the user's own numbers\n"

@@ -14,9 +14,9 @@ import pytest
 from textual.pilot import Pilot
 
 from arbscope.cli import run
+from arbscope.market.runner import ScannerThread
 from arbscope.storage.paths import user_themes_dir
 from arbscope.ui.app import ArbscopeApp
-from arbscope.ui.runner import ScannerThread
 from arbscope.ui.widgets.opportunities import OpportunitiesTable
 from arbscope.ui.widgets.status_bar import StatusBar
 from tests.ui.bad_themes import write_bad_themes

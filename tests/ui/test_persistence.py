@@ -14,6 +14,7 @@ from textual.widgets import OptionList
 
 from arbscope.cli import UsageError
 from arbscope.cli.sources import add_source_arguments
+from arbscope.cli.watched import watched_feeds
 from arbscope.models import MarketSnapshot
 from arbscope.storage.paths import settings_file, user_themes_dir, watchlists_file
 from arbscope.storage.settings import load_settings
@@ -21,10 +22,10 @@ from arbscope.storage.watchlists import WatchlistStore
 from arbscope.ui.app import ArbscopeApp
 from arbscope.ui.screens.watchlists import WatchlistScreen
 from arbscope.ui.themes import builtin_themes_dir
-from arbscope.ui.watching import WatchSetup, watched_feeds
+from arbscope.ui.watching import WatchSetup
 from tests.fifo import fifo_never_read
 from tests.ui.bad_themes import good_theme, write_bad_themes
-from tests.ui.conftest import SIZE, make_app
+from tests.ui.conftest import SIZE, make_app, notifications
 from tests.ui.sim_driver import SteppedMarket
 
 BROKEN_WATCHLISTS = """schema_version = 1
@@ -37,7 +38,7 @@ symbols = ["BTC/USDT", "ETH/USDT"
 
 
 def messages(app: ArbscopeApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    return [f"{n.title}: {n.message}" for n in notifications(app)]
 
 
 def next_start(market: SteppedMarket) -> ArbscopeApp:
@@ -244,7 +245,7 @@ async def test_the_monitor_starts_with_every_kind_of_bad_theme_and_names_each(
                           refresh_timer=False, start_scanner=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        reports = [n.message for n in app._notifications if n.title == "Theme file not loaded"]
+        reports = [n.message for n in notifications(app) if n.title == "Theme file not loaded"]
         for report in expected.values():
             assert any(report in shown for shown in reports), report
         assert any("pipe.toml: is a FIFO" in shown for shown in reports)
@@ -265,7 +266,7 @@ async def test_a_theme_picked_with_a_broken_settings_file_stays_on_and_is_not_sa
         await pilot.pause()
         await pick_theme(pilot, "arbscope-light")
         assert app.theme == "arbscope-light"  # on for this session
-        refused = [n.message for n in app._notifications if n.title == "Theme not saved"]
+        refused = [n.message for n in notifications(app) if n.title == "Theme not saved"]
         assert refused, messages(app)
         assert "theme 'arbscope-light' is on for this session but could not be saved" in (
             refused[0])

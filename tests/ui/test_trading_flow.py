@@ -25,7 +25,7 @@ from arbscope.ui.app import ArbscopeApp
 from arbscope.ui.screens.ticket import TradeTicketScreen
 from arbscope.ui.widgets.risk_checklist import RiskChecklistPane
 from arbscope.ui.widgets.trade_log_narrow import NarrowTradeLogPane
-from tests.ui.conftest import SIZE, make_app
+from tests.ui.conftest import SIZE, make_app, notifications
 from tests.ui.sim_driver import SteppedMarket
 
 SnapCompare = Callable[..., bool]
@@ -37,7 +37,7 @@ def ticket_of(app: ArbscopeApp) -> TradeTicketScreen:
 
 
 def messages(app: ArbscopeApp) -> list[str]:
-    return [n.message for n in app._notifications]
+    return [n.message for n in notifications(app)]
 
 
 async def confirm(pilot: Pilot[None], screen: TradeTicketScreen) -> None:

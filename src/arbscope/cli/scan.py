@@ -1,6 +1,6 @@
 """`arbscope scan`: print each opportunity when its route opens, without the UI.
 
-`--json` prints one JSON object per line (DESIGN.md "Headless output") and
+`--json` prints one JSON object per line (docs/ARCHITECTURE.md "Headless output") and
 the summary on stderr; otherwise an aligned table and the summary on stdout.
 """
 

@@ -23,6 +23,7 @@ from arbscope.market.base import BookSink
 from arbscope.market.ccxt_markets import CurrencyInfo
 from arbscope.market.ccxt_tuning import LiveTuning, Sleep, describe_error
 from arbscope.market.ccxt_venue import VenueFeed
+from arbscope.market.transfers import transfers_from_currencies
 from arbscope.market.venues import (
     LiveSetupError,
     check_credentials,
@@ -32,7 +33,7 @@ from arbscope.market.venues import (
     normalize_symbol,
     websocket_host_problem,
 )
-from arbscope.models import BookKey, Market
+from arbscope.models import BookKey, Market, TransferInfo
 from arbscope.storage.settings import VenueSettings
 
 __all__ = ["DEFAULT_LIVE_SYMBOLS", "CcxtFeed", "LiveSetupError", "LiveTuning"]
@@ -143,6 +144,10 @@ class CcxtFeed:
             for venue, feed in self._venues.items()
             for code, info in feed.currencies().items()
         }
+
+    def transfers(self) -> dict[BookKey, TransferInfo]:
+        """`currencies()` as the risk checklist reads them (this feed is a TransferSource)."""
+        return transfers_from_currencies(self.currencies())
 
     async def prepare(self) -> dict[str, str]:
         """Load every venue's markets and check the symbols; LiveSetupError if they cannot work.

@@ -1,4 +1,4 @@
-"""Recorder: writes accepted books to a JSON Lines recording (format v1, DESIGN.md).
+"""Recorder: writes accepted books to a JSON Lines recording (format v1, docs/ARCHITECTURE.md).
 
 Attach it to a MarketService with `service.add_listener(recorder.on_book)`.
 Besides the documented lines it writes one `market` line per (venue, symbol)

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from arbscope.engine.config import EngineConfig
+from arbscope.market.runner import STEP_MARGIN_S, ScannerThread, step_delay
 from arbscope.market.scanner import Scanner
 from arbscope.market.sim import SimFeed
-from arbscope.ui.runner import STEP_MARGIN_S, ScannerThread, step_delay
 
 
 def test_a_step_far_from_any_frame_waits_the_usual_interval() -> None:
@@ -45,7 +45,7 @@ async def _until(condition: object, seconds: float = 10.0) -> None:
 async def test_the_thread_steps_the_market_stops_while_held_and_takes_config(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("arbscope.ui.runner.HOLD_LIMIT_S", 30.0)  # held means held, here
+    monkeypatch.setattr("arbscope.market.runner.HOLD_LIMIT_S", 30.0)  # held means held, here
     scanner = Scanner([SimFeed(seed=7, symbols=["BTC/USDT", "ETH/USDT"])], EngineConfig())
     runner = ScannerThread(scanner)
     await runner.start()
