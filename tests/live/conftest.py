@@ -66,8 +66,11 @@ class TracingService(MarketService):
         return [e for e in self.events if e.venue == venue and e.kind == kind and e.at >= after]
 
 
-async def until(condition: Callable[[], bool], timeout: float = 8.0, what: str = "") -> None:
-    """Wait for `condition`, polling; fail the test (not hang) after `timeout` seconds."""
+async def until(condition: Callable[[], bool], timeout: float = 90.0, what: str = "") -> None:
+    """Wait for `condition`, polling; fail the test (not hang) after `timeout` seconds.
+
+    The timeout only guards against a hang: it is far above what a loaded 2-core machine
+    needs, so a slow machine waits longer instead of failing."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

@@ -33,7 +33,7 @@ def test_when_there_is_no_time_before_the_frame_the_step_follows_it() -> None:
     assert delay == pytest.approx(0.06 + STEP_MARGIN_S)
 
 
-async def _until(condition: object, seconds: float = 10.0) -> None:
+async def _until(condition: object, seconds: float = 90.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if callable(condition) and condition():
