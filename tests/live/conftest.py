@@ -21,7 +21,8 @@ FAST = LiveTuning(
     backoff_initial_s=0.05,
     backoff_max_s=0.2,
     backoff_jitter=0.0,
-    silence_timeout_s=1.0,
+    # Long enough that a loaded machine never mistakes its own pauses for a silent venue.
+    silence_timeout_s=3.0,
     poll_interval_s=0.05,
     close_timeout_s=1.0,
 )
