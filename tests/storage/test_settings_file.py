@@ -22,6 +22,7 @@ from arbscope.storage.settings import (
     save_theme_choice,
     update_settings,
 )
+from arbscope.storage.tomlfile import BrokenFileError
 
 BACKUP_NAME = re.compile(r"^settings\.toml\.bak-\d{8}T\d{6}Z(-\d+)?$")
 
@@ -48,7 +49,7 @@ def test_round_trip_of_changed_fields() -> None:
         starting_balances={"*": {"USDT": 500.0}, "kraken": {"USD": 100.0}},
     )
     result = save_settings(settings)
-    assert result.backup is None and result.path == settings_file()
+    assert result.path == settings_file()
     assert load_settings().settings == settings
 
 
@@ -119,25 +120,38 @@ def test_file_that_does_not_parse_names_file_and_line_and_is_left_alone() -> Non
     assert "not valid TOML" in problem.message
     assert loaded.message is not None
     assert f"{settings_file()}, line 2" in loaded.message
-    assert "settings.toml.bak-TIMESTAMP" in loaded.message
+    assert "nothing is saved over it until it loads" in loaded.message
     # Loading never writes.
     assert settings_file().read_text() == broken
     assert backups(settings_file().parent) == []
 
 
-def test_save_after_a_broken_file_keeps_it_as_a_backup_first() -> None:
-    broken = 'theme = "nord"\nseed = = 3\n'
+def test_a_save_over_a_file_with_one_typo_is_refused_naming_file_line_and_fix() -> None:
+    # One typo on line 3 must not cost the other settings: nothing is written at all.
+    broken = '# my settings\ntrade_notional = 250.0\nseed = = 3\n'
     settings_file().parent.mkdir(parents=True)
     settings_file().write_text(broken)
-    result = save_theme_choice("arbscope-light")
-    (backup,) = backups(settings_file().parent)
-    assert result.backup == backup
-    assert backup.read_text() == broken
-    assert str(backup) in result.message and "did not load" in result.message
-    assert load_settings().settings.theme == "arbscope-light"
-    # The next save finds a good file: no second backup.
-    assert save_theme_choice("nord").backup is None
-    assert len(backups(settings_file().parent)) == 1
+    with pytest.raises(BrokenFileError) as refused:
+        save_theme_choice("arbscope-light")
+    message = str(refused.value)
+    assert f"{settings_file()} does not load, so nothing was saved over it" in message
+    assert f"{settings_file()}, line 3: not valid TOML" in message
+    assert "Fix the line(s) named above by hand" in message
+    with pytest.raises(BrokenFileError):
+        save_settings(Settings(theme="nord"))
+    assert settings_file().read_text() == broken
+    assert backups(settings_file().parent) == []
+    names = sorted(p.name for p in settings_file().parent.iterdir())
+    assert names == ["settings.toml", "settings.toml.lock"]  # no temporary file left behind
+
+
+def test_a_save_over_a_file_that_parses_but_does_not_validate_is_refused() -> None:
+    text = 'theme = "nord"\nrefresh_hz = 0\n'  # refresh_hz must be > 0
+    settings_file().parent.mkdir(parents=True)
+    settings_file().write_text(text)
+    with pytest.raises(BrokenFileError, match="line 2: refresh_hz: Input should be greater"):
+        update_settings({"seed": 3})
+    assert settings_file().read_text() == text
 
 
 def test_invalid_values_name_field_reason_and_line() -> None:
@@ -162,8 +176,8 @@ def test_invalid_values_name_field_reason_and_line() -> None:
     assert by_line[5].startswith("venues.binance.taker_fee: Input should be less than 1")
     assert "(found 2)" in by_line[5]
     assert by_line[6].startswith("venues.binance.transport: Input should be 'auto'")
-    assert by_line[8].startswith("venues.okx.ccxt_options: apiKey would let ccxt trade for real")
-    assert by_line[10].startswith("venues.kraken.ccxt_options: api_key would let ccxt")
+    assert by_line[8].startswith("venues.okx.ccxt_options.apiKey: 'apiKey' is a ccxt credential")
+    assert by_line[10].startswith("venues.kraken.ccxt_options.api_key: ccxt reads 'api_key' as")
     assert loaded.settings == Settings()
     assert settings_file().read_text() == text
 
@@ -222,15 +236,16 @@ def test_v0_fee_override_that_makes_no_sense_is_a_problem_on_its_line() -> None:
     assert "fee_overrides.kraken (old layout) must be a fee such as 0.001" in problem.message
 
 
-def test_file_from_a_newer_arbscope_is_not_used_and_kept_on_save() -> None:
+def test_file_from_a_newer_arbscope_is_not_used_and_never_saved_over() -> None:
     newer = "schema_version = 7\ntheme = \"nord\"\n"
     settings_file().parent.mkdir(parents=True)
     settings_file().write_text(newer)
     loaded = load_settings()
     (problem,) = loaded.problems
     assert problem.line == 1 and "newer arbscope" in problem.message
-    result = save_theme_choice("arbscope-dark")
-    assert result.backup is not None and result.backup.read_text() == newer
+    with pytest.raises(BrokenFileError, match="line 1: schema_version 7 was written by a newer"):
+        save_theme_choice("arbscope-dark")
+    assert settings_file().read_text() == newer
 
 
 def test_command_line_overrides_win_and_none_means_not_given() -> None:

@@ -25,7 +25,7 @@ from arbscope.ui.app import ArbscopeApp
 from arbscope.ui.screens.ticket import TradeTicketScreen
 from arbscope.ui.widgets.risk_checklist import RiskChecklistPane
 from arbscope.ui.widgets.trade_log_narrow import NarrowTradeLogPane
-from tests.ui.conftest import SIZE, make_app
+from tests.ui.conftest import SIZE, make_app, notifications
 from tests.ui.sim_driver import SteppedMarket
 
 SnapCompare = Callable[..., bool]
@@ -37,7 +37,7 @@ def ticket_of(app: ArbscopeApp) -> TradeTicketScreen:
 
 
 def messages(app: ArbscopeApp) -> list[str]:
-    return [n.message for n in app._notifications]
+    return [n.message for n in notifications(app)]
 
 
 async def confirm(pilot: Pilot[None], screen: TradeTicketScreen) -> None:
@@ -119,9 +119,9 @@ async def test_select_ticket_resize_confirm_log_export_and_find_it_after_a_resta
             assert leg.venue in summary
         assert pane.border_title == "Trade log · 1 trade"
 
-        # e: the CSV lands in the data folder and the notification says where.
+        # e: the CSV lands in the data folder's exports/ and the notification says where.
         await pilot.press("e")
-        [exported] = sorted(paths.data_dir().glob("trades-*.csv"))
+        [exported] = sorted((paths.data_dir() / "exports").glob("trades-*.csv"))
         assert any(str(exported) in m for m in messages(app))
         with exported.open(newline="") as handle:
             rows = list(csv.DictReader(handle))

@@ -1,7 +1,8 @@
 """`arbscope config path|show|check`: where the files are, what arbscope runs with, what is wrong.
 
 `check` exits 2 when settings.toml, watchlists.toml or a user theme does not
-load, listing each problem as `file, line N: field: reason`.
+load (not TOML, not UTF-8, a bad value, a FIFO in its place ...), listing each
+problem as `file, line N: field: reason`.
 """
 
 from __future__ import annotations
@@ -127,8 +128,8 @@ def check(args: argparse.Namespace) -> int:
               file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
-        print("Fix them by hand; a file is replaced only when you next save that kind of "
-              "setting, and then kept first as NAME.bak-TIMESTAMP.", file=sys.stderr)
+        print("Fix them by hand: arbscope never saves over a file that does not load.",
+              file=sys.stderr)
         return EXIT_USAGE
     described = "found" if loaded.exists else "not created yet, defaults apply"
     print(f"ok: {loaded.path} ({described})")

@@ -1,6 +1,6 @@
 """`arbscope scan`: print each opportunity when its route opens, without the UI.
 
-`--json` prints one JSON object per line (DESIGN.md "Headless output") and
+`--json` prints one JSON object per line (docs/ARCHITECTURE.md "Headless output") and
 the summary on stderr; otherwise an aligned table and the summary on stdout.
 """
 
@@ -225,4 +225,6 @@ def main(args: argparse.Namespace) -> int:
     for venue, health in scanner.service.health().items():
         if health.last_error and health.errors:
             print(f"note: {venue}: {health.last_error}", file=sys.stderr)
+        if health.down_symbols:
+            print(f"note: {venue}: down now: {', '.join(health.down_symbols)}", file=sys.stderr)
     return EXIT_OK

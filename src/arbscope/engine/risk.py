@@ -31,6 +31,7 @@ from arbscope.models import (
     Opportunity,
     OrderBook,
     Side,
+    TransferInfo,
     VenueHealth,
     VenueState,
     split_symbol,
@@ -117,20 +118,6 @@ class RiskThresholds(BaseModel):
     """Warn when a route needs more than this fraction of a balance (a small move blocks it)."""
     volatility_warn_ratio: float = Field(default=2.0, ge=0)
     """Warn when the net edge is less than this many expected moves during the legs' latency."""
-
-
-@dataclass(frozen=True, slots=True)
-class TransferInfo:
-    """What a venue says about moving one asset out or in (live feeds only; None: not said)."""
-
-    venue: str
-    asset: str
-    withdraw_fee: float | None = None
-    """Cheapest flat withdrawal fee over the networks still open for withdrawal, in `asset`."""
-    can_withdraw: bool | None = None
-    """False: withdrawals are closed on every network."""
-    can_deposit: bool | None = None
-    """False: deposits are closed on every network."""
 
 
 def _never_ages(venue: str) -> float:

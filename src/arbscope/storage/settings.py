@@ -2,14 +2,14 @@
 
 `load_settings` reads `settings.toml` (migrating older layouts, reporting
 every problem with its line and falling back to defaults); `save_settings`,
-`update_settings` and `save_theme_choice` write it back atomically, keeping
-the user's comments and keys arbscope does not know, and keeping a file that
-did not load as `settings.toml.bak-TIMESTAMP` before replacing it.
+`update_settings` and `save_theme_choice` write it back atomically (through a
+symlink to its target), keeping the user's comments and keys arbscope does
+not know. A save never replaces a file that does not load (`BrokenFileError`
+names its lines) nor a read-only one (`FileRefusedError`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,25 +17,28 @@ from typing import Any, Literal
 
 import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from tomlkit.toml_document import TOMLDocument
 
 from arbscope.engine.config import EngineConfig
 from arbscope.models import Kind
-from arbscope.storage.atomic import atomic_write_text, file_lock, keep_broken_file
+from arbscope.storage.atomic import atomic_write_text, file_lock
+from arbscope.storage.credentials import REQUIRED_CREDENTIALS, refused_options
 from arbscope.storage.migrations import SCHEMA_VERSION, MigrationError, migrate
 from arbscope.storage.paths import settings_file
 from arbscope.storage.tomlfile import (
+    BrokenFileError,
     Problem,
+    ReadResult,
     locate_key,
     merge_model,
     read_toml,
     validation_problems,
 )
 
-CREDENTIAL_KEYS = frozenset(
-    {"apiKey", "secret", "password", "uid", "privateKey", "walletAddress", "token"}
-)
-"""ccxt constructor keys that would let arbscope trade for real: always refused."""
+CREDENTIAL_KEYS = frozenset(REQUIRED_CREDENTIALS)
+"""ccxt constructor keys that would let arbscope trade for real: always refused, in every
+spelling ccxt accepts (see storage/credentials.py)."""
 
 
 class VenueSettings(BaseModel):
@@ -53,19 +56,29 @@ class VenueSettings(BaseModel):
     """A book older than this is not used; unset uses `max_book_age_s` of Settings."""
     transport: Literal["auto", "websocket", "rest"] = "auto"
     """Live feeds: websocket books, REST polling, or websocket falling back to REST."""
+    websocket_retry_s: float = Field(default=300.0, gt=0)
+    """Live feeds, `auto` transport: after falling back to REST, try the websocket again
+    after this many seconds."""
     ccxt_options: dict[str, Any] = Field(default_factory=dict)
     """Passed to the ccxt exchange constructor as given (urls, timeout, proxies, options)."""
 
     @field_validator("ccxt_options")
     @classmethod
     def _refuse_credentials(cls, options: dict[str, Any]) -> dict[str, Any]:
-        # ccxt also accepts snake_case spellings of these (api_key -> apiKey).
-        snake = {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower() for key in CREDENTIAL_KEYS}
-        found = sorted((CREDENTIAL_KEYS | snake) & set(options))
-        if found:
-            raise ValueError(
-                f"{', '.join(found)} would let ccxt trade for real; arbscope only reads "
-                "public market data and never takes credentials: remove them"
+        refused = refused_options(options)
+        if refused:
+            # One error per key, located at the key itself (its line in the file); the
+            # value is never echoed, it may be a secret.
+            raise ValidationError.from_exception_data(
+                "ccxt_options",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("credential", item.reason),
+                        loc=item.path,
+                        input=None,
+                    )
+                    for item in refused
+                ],
             )
         return options
 
@@ -204,8 +217,8 @@ def broken_file_message(path: Path, problems: tuple[Problem, ...], fallback: str
     lines = [f"{path.name} could not be used, so arbscope runs with {fallback}:"]
     lines += [f"  {problem}" for problem in problems]
     lines.append(
-        f"The file is left as it is. Fix it by hand, or the next save keeps it as "
-        f"{path.name}.bak-TIMESTAMP and writes a new one."
+        "The file is left as it is, and nothing is saved over it until it loads: "
+        "fix it by hand (`arbscope config check` checks again)."
     )
     return "\n".join(lines)
 
@@ -213,44 +226,48 @@ def broken_file_message(path: Path, problems: tuple[Problem, ...], fallback: str
 @dataclass(frozen=True, slots=True)
 class SaveResult:
     path: Path
-    backup: Path | None = None
-    """Where the file that did not load was kept before it was replaced."""
 
     @property
     def message(self) -> str:
-        if self.backup is None:
-            return f"saved {self.path}"
-        return (
-            f"saved {self.path}; the previous file did not load and was kept as {self.backup}"
-        )
+        return f"saved {self.path}"
 
 
 def load_settings(path: Path | None = None) -> LoadedSettings:
     """Read settings.toml; never raises for a bad file and never writes."""
     path = path or settings_file()
     read = read_toml(path)
-    if read.problems or read.document is None:
-        return LoadedSettings(Settings(), path, read.exists, tuple(read.problems))
-    doc = read.document
+    if not read.exists:
+        return LoadedSettings(Settings(), path, False)
     try:
-        found, notes = migrate(doc)
-    except MigrationError as exc:
-        problem = Problem(path, locate_key(read.text, exc.key), str(exc))
-        return LoadedSettings(Settings(), path, True, (problem,))
-    try:
-        settings = Settings.model_validate(doc.unwrap())
-    except ValidationError as exc:
-        problems = validation_problems(path, read.text, exc)
-        return LoadedSettings(Settings(), path, True, tuple(problems))
+        settings, _, found, notes = _usable(read)
+    except BrokenFileError as exc:
+        return LoadedSettings(Settings(), path, True, exc.problems)
     notes += _unknown_key_notes(settings)
-    migrated = found if read.exists and found != SCHEMA_VERSION else None
+    migrated = found if found != SCHEMA_VERSION else None
     if migrated is not None:
         notes.insert(
             0,
             f"{path.name} has schema_version {found}; read as version {SCHEMA_VERSION} "
             "and written that way at the next save",
         )
-    return LoadedSettings(settings, path, read.exists, (), tuple(notes), migrated)
+    return LoadedSettings(settings, path, True, (), tuple(notes), migrated)
+
+
+def _usable(read: ReadResult) -> tuple[Settings, TOMLDocument, int, list[str]]:
+    """A file found on disk: its settings, its document (migrated in place), the schema
+    version it was written in and the migration notes; `BrokenFileError` when it does not load."""
+    path, doc = read.path, read.document
+    if read.problems or doc is None:
+        raise BrokenFileError(path, read.problems)
+    try:
+        found, notes = migrate(doc)
+    except MigrationError as exc:
+        problem = Problem(path, locate_key(read.text, exc.key), str(exc))
+        raise BrokenFileError(path, [problem]) from exc
+    try:
+        return Settings.model_validate(doc.unwrap()), doc, found, notes
+    except ValidationError as exc:
+        raise BrokenFileError(path, validation_problems(path, read.text, exc)) from exc
 
 
 def _unknown_key_notes(settings: Settings) -> list[str]:
@@ -262,21 +279,16 @@ def _unknown_key_notes(settings: Settings) -> list[str]:
 
 
 def _write(path: Path, change: Mapping[str, Any] | None, whole: Settings | None) -> SaveResult:
-    """Lock, re-read the file on disk, merge, validate, write atomically."""
+    """Lock, re-read the file on disk, merge, validate, write atomically.
+
+    A file that does not load is refused (`BrokenFileError`), never replaced.
+    """
     with file_lock(path):
         read = read_toml(path)
-        doc = read.document
-        usable = doc is not None and not read.problems
-        if doc is not None and usable:
-            try:
-                migrate(doc)
-                current = Settings.model_validate(doc.unwrap())
-            except (MigrationError, ValidationError):
-                usable = False
-        backup = keep_broken_file(path) if read.exists and not usable else None
-        if doc is None or not usable:
-            doc = _new_document()
-            current = Settings()
+        if read.exists:
+            current, doc, _, _ = _usable(read)
+        else:
+            doc, current = _new_document(), Settings()
         if whole is not None:
             merge_model(doc, whole.model_dump(mode="json"), Settings)
         if change:
@@ -286,7 +298,7 @@ def _write(path: Path, change: Mapping[str, Any] | None, whole: Settings | None)
         # Never write what could not be read back.
         Settings.model_validate(doc.unwrap())
         atomic_write_text(path, tomlkit.dumps(doc))
-    return SaveResult(path, backup)
+    return SaveResult(path)
 
 
 def _new_document() -> TOMLDocument:
@@ -301,7 +313,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> SaveResult:
     """Write every field of `settings` into the file, keeping comments and unknown keys.
 
     Fields left at their default and absent from the file stay absent. A file
-    that does not load is first kept as `settings.toml.bak-TIMESTAMP`.
+    that does not load is not replaced: `BrokenFileError` names its problems.
     """
     return _write(path or settings_file(), None, settings)
 
@@ -309,7 +321,9 @@ def save_settings(settings: Settings, path: Path | None = None) -> SaveResult:
 def update_settings(changes: Mapping[str, Any], path: Path | None = None) -> SaveResult:
     """Change only the named top-level fields in the file; everything else stays as written.
 
-    Raises `ValidationError` (naming the field and why) when a value is not allowed.
+    Raises `ValidationError` (naming the field and why) when a value is not allowed, and
+    `FileRefusedError` (`BrokenFileError` for a file that does not load) when the file
+    may not be replaced.
     """
     unknown = sorted(set(changes) - set(Settings.model_fields))
     if unknown:

@@ -3,7 +3,11 @@
 Both `settings.toml` and `watchlists.toml` follow the same rules:
 
 * reading never raises for a bad file: it returns `Problem`s naming the file,
-  the line and what is wrong, and the caller runs with defaults;
+  the line and what is wrong, and the caller runs with defaults; anything
+  but a regular file (a FIFO, a folder) is such a problem, found without
+  opening it;
+* a file that does not load is never replaced: a save raises
+  `BrokenFileError` with its problems, so a typo never costs the rest;
 * writing merges the new values into the *document as it is on disk*
   (tomlkit keeps comments, order and keys arbscope does not know), so a
   round trip changes only what the app changed.
@@ -26,6 +30,8 @@ from tomlkit.container import Container
 from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.items import InlineTable, Table
 from tomlkit.toml_document import TOMLDocument
+
+from arbscope.storage.userfile import FileRefusedError, read_regular_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +60,31 @@ class ReadResult:
     problems: list[Problem] = field(default_factory=list)
 
 
+class BrokenFileError(FileRefusedError):
+    """A save refused because the file on disk does not load: writing would lose what it holds."""
+
+    def __init__(self, path: Path, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        listed = "".join(f"\n  {problem}" for problem in self.problems)
+        super().__init__(
+            path,
+            f"does not load, so nothing was saved over it:{listed}\n"
+            "Fix the line(s) named above by hand (`arbscope config check` checks again), "
+            "or move the file away to start a new one.",
+        )
+
+
 _POSITION_SUFFIX = re.compile(r"\s+at line \d+ col \d+$")
 
 
 def read_toml(path: Path) -> ReadResult:
     """Read and parse `path`; a missing file is an empty document, a bad one a problem."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular_bytes(path)
     except FileNotFoundError:
         return ReadResult(path=path, exists=False)
+    except FileRefusedError as exc:
+        return ReadResult(path, True, problems=[Problem(path, None, exc.reason)])
     except OSError as exc:
         return ReadResult(path, True, problems=[Problem(path, None, f"cannot be read: {exc}")])
     try:

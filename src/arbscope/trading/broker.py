@@ -1,6 +1,6 @@
 """PaperBroker: execute an opportunity as taker IOC orders against books after latency.
 
-Per DESIGN.md "Paper execution". For each leg the broker awaits the venue's
+Per docs/ARCHITECTURE.md "Paper execution". For each leg the broker awaits the venue's
 simulated latency (an injectable sleep), then reads the book *as it is then*
 from its provider, and fills against it (see orders.py for the limit rule).
 Legs that spend held inventory start together; a leg that spends what an

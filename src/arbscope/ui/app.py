@@ -61,7 +61,7 @@ FULL_COLLECTION_EVERY = 50
 
 @runtime_checkable
 class Holdable(Protocol):
-    """A scanner on another thread that the UI can pause while it draws (ui/runner.py)."""
+    """A scanner on another thread that the UI can pause while it draws (market/runner.py)."""
 
     def expect_frames(self, period_s: float) -> None: ...
 
@@ -74,7 +74,7 @@ class Holdable(Protocol):
 
 
 class SnapshotSource(Protocol):
-    """What the app needs of `market.scanner.Scanner` (or `ui.runner.ScannerThread`)."""
+    """What the app needs of `market.scanner.Scanner` (or `market.runner.ScannerThread`)."""
 
     @property
     def calculator(self) -> Valuer: ...
@@ -217,7 +217,8 @@ class ArbscopeApp(App[None]):
 
     async def on_mount(self) -> None:
         for error in self.loaded_themes.errors:
-            self.notify(str(error), title="Theme file not loaded", severity="warning", timeout=10)
+            self.notify(str(error), title="Theme file not loaded", severity="warning", timeout=10,
+                        markup=False)
         if self.settings.theme not in self.loaded_themes.themes:
             self.notify(f"theme {self.settings.theme!r} not found; using {self.theme}",
                         severity="warning")
@@ -234,7 +235,7 @@ class ArbscopeApp(App[None]):
         self.refresh_panes()
 
     def _hold_scanner(self, frame: bool = False) -> None:
-        """A scanner on another thread waits while this frame is drawn (see ui/runner.py)."""
+        """A scanner on another thread waits while this frame is drawn (see market/runner.py)."""
         scanner = self.scanner
         if isinstance(scanner, Holdable) and not self._holding:
             self._holding = True

@@ -6,7 +6,7 @@ trading lives here so that app.py stays about the monitor.
 
 Books. Quotes, checklists and executions read the scanner's latest snapshot
 (`scanner.snapshot.books`). The scanner runs on its own thread
-(ui/runner.py) and swaps in a whole new snapshot at each step, each with a
+(market/runner.py) and swaps in a whole new snapshot at each step, each with a
 dict of books of its own that nobody mutates afterwards, so reading one from
 the UI thread is safe without a lock. The broker asks again after each leg's
 simulated latency, so a leg meets the book as it is then, not as it was when
@@ -37,7 +37,6 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from arbscope.engine.risk import RiskContext
-from arbscope.market.transfers import transfers_of
 from arbscope.models import BookKey, Market, MarketSnapshot, Opportunity, OrderBook
 from arbscope.trading.accounting import execution_summary
 from arbscope.trading.broker import PaperBroker
@@ -150,7 +149,7 @@ class TradingController:
             latency_s=self.broker.config.latency_s,
             volatility=volatility,
             withdrawal_fees=config.withdrawal_fees,
-            transfers=transfers_of(self.app.scanner),
+            transfers=snapshot.transfers,
         )
 
     def quote(self, route: Opportunity, size: float) -> TicketQuote:
