@@ -342,7 +342,7 @@ def test_a_sweep_moves_the_book_and_thins_the_swept_side() -> None:
 @pytest.mark.parametrize("seed", [7, 3])
 def test_a_minute_of_the_market_opens_every_kind_of_route_some_paying_most_not(seed: int) -> None:
     market = SimMarket(seed=seed, start_ts=START)
-    calculator = OpportunityCalculator(EngineConfig(), market.markets())
+    calculator = OpportunityCalculator(EngineConfig(max_cycle_legs=4), market.markets())
     paying: dict[Kind, set[str]] = defaultdict(set)
     losing: dict[Kind, set[str]] = defaultdict(set)
     # Stepping twice a second (a scanner at 2 Hz) keeps the test quick; each book
