@@ -12,6 +12,10 @@ max_book_age = 4                 # seconds; now `max_book_age_s`
 binance = 0.00075
 kraken = { taker = 0.0026, maker = 0.0016 }
 ```
+
+Version 1 was flat (`trade_notional = 1000`, `theme = "nord"` at the top);
+version 2 puts each key in the section of the model that uses it (`[engine]`,
+`[risk]`, `[paper]`, `[ui]`), see `FLAT_KEYS`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import tomlkit
 from tomlkit.items import InlineTable, Table
 from tomlkit.toml_document import TOMLDocument
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The layout this arbscope writes (mirrored as `Settings.schema_version`'s default)."""
 
 
@@ -100,13 +104,64 @@ def _venue_fees(venue: str, fee: object) -> dict[str, float]:
     )
 
 
-MIGRATIONS: dict[int, Callable[[TOMLDocument], list[str]]] = {0: _v0_to_v1}
+FLAT_KEYS: dict[str, tuple[str, str]] = {
+    "trade_notional": ("engine", "trade_notional"),
+    "reference_currency": ("engine", "reference_currency"),
+    "kinds": ("engine", "kinds"),
+    "max_book_age_s": ("engine", "default_max_book_age"),
+    "min_net_bps": ("engine", "min_net_bps"),
+    "max_cycle_legs": ("engine", "max_cycle_legs"),
+    "stat_window_s": ("engine", "stat_window_s"),
+    "stat_min_samples": ("engine", "stat_min_samples"),
+    "stat_entry_z": ("engine", "stat_entry_z"),
+    "stat_exit_z": ("engine", "stat_exit_z"),
+    "fx_static_rates": ("engine", "fx_static_rates"),
+    "withdrawal_fees": ("engine", "withdrawal_fees"),
+    "min_profit_threshold": ("risk", "min_net_profit"),
+    "risk_thin_edge_bps": ("risk", "thin_edge_bps"),
+    "risk_freshness_warn_fraction": ("risk", "freshness_warn_fraction"),
+    "risk_depth_warn_fraction": ("risk", "depth_warn_fraction"),
+    "risk_balance_warn_fraction": ("risk", "balance_warn_fraction"),
+    "risk_volatility_warn_ratio": ("risk", "volatility_warn_ratio"),
+    "paper_limit_tolerance_bps": ("paper", "limit_tolerance_bps"),
+    "stat_auto_close": ("paper", "stat_auto_close"),
+    "starting_balances": ("paper", "starting_balances"),
+    "refresh_hz": ("ui", "refresh_hz"),
+    "theme": ("ui", "theme"),
+    "alert_bell": ("ui", "alert_bell"),
+    "trade_notional_step": ("ui", "trade_notional_step"),
+}
+"""Version 1's top-level keys and where version 2 keeps them: (section, key)."""
+
+
+def _v1_to_v2(doc: TOMLDocument) -> list[str]:
+    notes: list[str] = []
+    for old, (section, new) in FLAT_KEYS.items():
+        if old not in doc:
+            continue
+        if section not in doc:
+            doc.add(section, tomlkit.table())
+        target = doc[section]
+        if not isinstance(target, Table | InlineTable):
+            raise MigrationError((section,), f"{section} must be a table of settings")
+        if new in target:
+            raise MigrationError(
+                (old,), f"{old} (old layout) and {section}.{new} are both set; keep only one"
+            )
+        # The item itself moves, so its end-of-line comment goes with it.
+        target[new] = doc.item(old)
+        del doc[old]
+        notes.append(f"{old} moved to [{section}] {new}")
+    return notes
+
+
+MIGRATIONS: dict[int, Callable[[TOMLDocument], list[str]]] = {0: _v0_to_v1, 1: _v1_to_v2}
 """Step from version N (the key) to N+1."""
 
 
 def migrate(doc: TOMLDocument) -> tuple[int, list[str]]:
     """Migrate `doc` in place to SCHEMA_VERSION; returns (version found, notes of what moved)."""
-    found = doc.get("schema_version", 0)
+    found = doc.get("schema_version", _version_by_shape(doc))
     if not isinstance(found, int) or isinstance(found, bool) or found < 0:
         raise MigrationError(
             ("schema_version",), f"schema_version must be a whole number, found {found!r}"
@@ -125,3 +180,13 @@ def migrate(doc: TOMLDocument) -> tuple[int, list[str]]:
     if found != SCHEMA_VERSION:
         doc["schema_version"] = SCHEMA_VERSION
     return int(found), notes
+
+
+def _version_by_shape(doc: TOMLDocument) -> int:
+    """The layout of a file without `schema_version`: a hand-written file in today's
+    sections is today's, only old keys at the top make it an older one."""
+    if "max_book_age" in doc or "fee_overrides" in doc:
+        return 0
+    if any(key in doc for key in FLAT_KEYS):
+        return 1
+    return SCHEMA_VERSION
