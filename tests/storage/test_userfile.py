@@ -42,7 +42,7 @@ def test_a_symlinked_settings_file_stays_a_symlink_and_its_target_changes(
     # The temporary file went to the target's folder: none left beside the link.
     assert sorted(p.name for p in link.parent.iterdir()) == ["settings.toml",
                                                             "settings.toml.lock"]
-    assert load_settings().settings.theme == "nord"
+    assert load_settings().settings.ui.theme == "nord"
 
 
 def test_a_symlinked_watchlists_file_stays_a_symlink_and_its_target_changes(
