@@ -37,7 +37,8 @@ def test_config_show_is_valid_toml_with_the_files_values(
     shown = tomllib.loads(out)
     assert shown["theme"] == "nord"
     assert shown["venues"] == {"kraken": {"taker_fee": 0.0026, "latency_ms": 150.0,
-                                          "transport": "auto", "ccxt_options": {}}}
+                                          "transport": "auto", "websocket_retry_s": 300.0,
+                                          "ccxt_options": {}}}
     assert shown["trade_notional"] == 1000.0  # defaults are shown too
     assert "# Ring the terminal bell when a watchlist alert threshold is crossed." in out
 

@@ -33,7 +33,8 @@ def test_when_there_is_no_time_before_the_frame_the_step_follows_it() -> None:
     assert delay == pytest.approx(0.06 + STEP_MARGIN_S)
 
 
-async def _until(condition: object, seconds: float = 10.0) -> None:
+async def _until(condition: object, seconds: float = 90.0) -> None:
+    """Poll `condition`; the bound is against hangs only."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if callable(condition) and condition():
@@ -52,7 +53,8 @@ async def test_the_thread_steps_the_market_stops_while_held_and_takes_config(
     try:
         await _until(lambda: runner.snapshot.books and runner.calculator.valuation())
         runner.hold()
-        await asyncio.sleep(0.03)  # a step already under way finishes
+        # The scanner's thread says when it has stopped at its turn (a step under way ends first).
+        assert await asyncio.to_thread(runner.parked.wait, 60.0)
         held_at = runner.snapshot
         await asyncio.sleep(0.15)  # three step intervals
         assert runner.snapshot is held_at

@@ -9,6 +9,7 @@ from weakref import WeakKeyDictionary
 
 import pytest
 from textual.app import App
+from textual.widgets import Input
 
 from arbscope.ui.app import ArbscopeApp
 from tests.ui.sim_driver import SteppedMarket
@@ -51,6 +52,20 @@ def record_notifications(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(App, "notify", recording)
     yield
+
+
+@pytest.fixture(autouse=True)
+def steady_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An Input's cursor blinks on a 0.5 s wall-clock timer: on a busy machine a snapshot
+    taken a little later caught it hidden. Here every Input keeps it shown while focused
+    (`cursor_blink` is Input's public switch), so the screen does not depend on speed."""
+    init = Input.__init__
+
+    def steady(self: Input, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.cursor_blink = False
+
+    monkeypatch.setattr(Input, "__init__", steady)
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,8 @@ async def pick_theme(pilot: Pilot[None], name: str) -> None:
     await pilot.pause()
     assert isinstance(pilot.app.screen, CommandPalette)
     await pilot.press(*name)
-    await pilot.pause(0.3)  # the palette searches in a worker
+    await pilot.app.workers.wait_for_complete()  # the palette searches in a worker
+    await pilot.pause()
     await pilot.press("enter")
     await pilot.pause()
 
