@@ -24,7 +24,13 @@ from arbscope.engine.config import EngineConfig
 from arbscope.engine.risk import RiskThresholds
 from arbscope.storage.atomic import atomic_write_text, file_lock, keep_broken_file
 from arbscope.storage.credentials import REQUIRED_CREDENTIALS, refused_options
-from arbscope.storage.migrations import SCHEMA_VERSION, MigrationError, migrate
+from arbscope.storage.migrations import (
+    SCHEMA_VERSION,
+    Migrated,
+    MigrationError,
+    flat_origin,
+    migrate,
+)
 from arbscope.storage.paths import settings_file
 from arbscope.storage.sections import PaperConfig, UiSettings
 from arbscope.storage.tomlfile import (
@@ -175,10 +181,13 @@ def broken_file_message(path: Path, problems: tuple[Problem, ...], fallback: str
 @dataclass(frozen=True, slots=True)
 class SaveResult:
     path: Path
+    backup: Path | None = None
+    """The file as it was before this save, when the save changed its layout (a migration)."""
 
     @property
     def message(self) -> str:
-        return f"saved {self.path}"
+        kept = f" (the old layout is kept in {self.backup.name})" if self.backup else ""
+        return f"saved {self.path}{kept}"
 
 
 def load_settings(path: Path | None = None) -> LoadedSettings:
@@ -188,35 +197,41 @@ def load_settings(path: Path | None = None) -> LoadedSettings:
     if not read.exists:
         return LoadedSettings(Settings(), path, False)
     try:
-        settings, _, found, notes = _usable(read)
+        settings, migrated = _usable(read)
     except BrokenFileError as exc:
         return LoadedSettings(Settings(), path, True, exc.problems)
-    notes += _unknown_key_notes(settings)
-    migrated = found if found != SCHEMA_VERSION else None
-    if migrated is not None:
-        notes.insert(
-            0,
-            f"{path.name} has schema_version {found}; read as version {SCHEMA_VERSION} "
-            "and written that way at the next save",
-        )
-    return LoadedSettings(settings, path, True, (), tuple(notes), migrated)
+    notes = migrated.notes + _unknown_key_notes(settings)
+    if migrated.found == SCHEMA_VERSION:
+        return LoadedSettings(settings, path, True, (), tuple(notes))
+    said = (f"has schema_version {migrated.found}" if migrated.declared else
+            f"has no schema_version and the layout of version {migrated.found}")
+    notes.insert(
+        0,
+        f"{path.name} {said}; read as version {SCHEMA_VERSION}, and written that way at the "
+        "next save (the old file is kept beside it as a backup)",
+    )
+    return LoadedSettings(settings, path, True, (), tuple(notes), migrated.found)
 
 
-def _usable(read: ReadResult) -> tuple[Settings, TOMLDocument, int, list[str]]:
-    """A file found on disk: its settings, its document (migrated in place), the schema
-    version it was written in and the migration notes; `BrokenFileError` when it does not load."""
+def _usable(read: ReadResult) -> tuple[Settings, Migrated]:
+    """A file found on disk: its settings and its document in today's layout;
+    `BrokenFileError` when it does not load."""
     path, doc = read.path, read.document
     if read.problems or doc is None:
         raise BrokenFileError(path, read.problems)
     try:
-        found, notes = migrate(doc)
+        migrated = migrate(doc)
     except MigrationError as exc:
         problem = Problem(path, locate_key(read.text, exc.key), str(exc))
         raise BrokenFileError(path, [problem]) from exc
     try:
-        return Settings.model_validate(doc.unwrap()), doc, found, notes
+        return Settings.model_validate(migrated.document.unwrap()), migrated
     except ValidationError as exc:
-        raise BrokenFileError(path, validation_problems(path, read.text, exc)) from exc
+        def as_written(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+            # A key that moved is named as, and where, the user wrote it.
+            return flat_origin(loc, migrated.found) or loc
+
+        raise BrokenFileError(path, validation_problems(path, read.text, exc, as_written)) from exc
 
 
 def _unknown_key_notes(settings: Settings) -> list[str]:
@@ -234,11 +249,12 @@ def _write(path: Path, change: Mapping[str, Any] | None, whole: Settings | None)
     """
     with file_lock(path):
         read = read_toml(path)
-        found = SCHEMA_VERSION
+        backup = None
         if read.exists:
-            current, doc, found, _ = _usable(read)
+            current, migrated = _usable(read)
+            doc = migrated.document
         else:
-            doc, current = _new_document(), Settings()
+            doc, current, migrated = _new_document(), Settings(), None
         if whole is not None:
             merge_model(doc, whole.model_dump(mode="json"), Settings)
         if change:
@@ -247,11 +263,11 @@ def _write(path: Path, change: Mapping[str, Any] | None, whole: Settings | None)
             merge_model(doc, {key: dumped[key] for key in touched}, Settings)
         # Never write what could not be read back.
         Settings.model_validate(doc.unwrap())
-        if found != SCHEMA_VERSION:
+        if migrated is not None and migrated.found != SCHEMA_VERSION:
             # The first write in the new layout keeps the old file's bytes beside it.
-            keep_broken_file(path)
+            backup = keep_broken_file(path)
         atomic_write_text(path, tomlkit.dumps(doc))
-    return SaveResult(path)
+    return SaveResult(path, backup)
 
 
 def _new_document() -> TOMLDocument:
