@@ -18,7 +18,7 @@ from arbscope.cli.watched import watched_feeds
 from arbscope.models import MarketSnapshot
 from arbscope.storage.paths import settings_file, user_themes_dir, watchlists_file
 from arbscope.storage.sections import UiSettings
-from arbscope.storage.settings import load_settings
+from arbscope.storage.settings import load_settings, with_changes
 from arbscope.storage.watchlists import WatchlistStore
 from arbscope.ui.app import ArbscopeApp
 from arbscope.ui.screens.watchlists import WatchlistScreen
@@ -202,7 +202,7 @@ async def test_alerts_notify_once_per_crossing_and_ring_the_bell_when_asked(
     symbols = sorted({leg.symbol for leg in route.legs})
     store.create("watch", symbols)
     watched = store.set_alert("watch", route.route_id, route.net_bps - 1.0)
-    app = ArbscopeApp(market.scanner, market.settings.model_copy(update={"alert_bell": True}),
+    app = ArbscopeApp(market.scanner, with_changes(market.settings, {"ui.alert_bell": True}),
                       clock=market.clock, refresh_timer=False, start_scanner=False,
                       watch=WatchSetup(store, watched))
     bells: list[None] = []
