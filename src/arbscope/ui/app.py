@@ -1,6 +1,6 @@
 """The monitor: composes the panes and routes snapshots down and intents up.
 
-A fixed timer (`Settings.refresh_hz`) reads the scanner's latest snapshot and
+A fixed timer (`[ui] refresh_hz`) reads the scanner's latest snapshot and
 hands it to every pane inside one `batch_update`: the screen redraws at most
 that often, however fast books arrive. The scanner runs its own task; the app
 never steps it (tests may, with `refresh_timer=False`, then call `refresh_panes`).
