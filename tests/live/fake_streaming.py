@@ -60,7 +60,6 @@ class StreamingFake(FakeVenue):
         """Apply the next change to `market_id`'s book: (side, price, new size; 0 removes)."""
         step = self._steps[market_id]
         self._steps[market_id] = step + 1
-        bids, asks = self.book_of(market_id)
         side = "bids" if step % 2 == 0 else "asks"
         # Walk from the top of the seed, one place further each pair of changes.
         row = (step // 2) % 10
@@ -68,6 +67,8 @@ class StreamingFake(FakeVenue):
         price = seeded[row % len(seeded)][0]
         size = Decimal(0) if step % 5 == 0 else Decimal(1 + step % 7) / 4
         book = self._books[market_id][side]
+        if size == 0 and len(book) <= 1 and price in book:
+            size = Decimal("0.25")  # a side keeps one level: an empty side is no market
         if size == 0:
             book.pop(price, None)
         else:
@@ -77,11 +78,15 @@ class StreamingFake(FakeVenue):
     def interval(self) -> float:
         return 0.05 / self.speed if self.speed != float("inf") else 0.0
 
-    async def stream(self, ws: web.WebSocketResponse, market_id: str, frame: Any) -> None:
-        """Send `frame(side, price, size)` for each of `updates` changes of `market_id`."""
+    async def stream(
+        self, ws: web.WebSocketResponse, market_id: str, frame: Any, encoded: bool = False
+    ) -> None:
+        """Send `frame(side, price, size)` for each of `updates` changes of `market_id`
+        (`encoded`: the frame is already text)."""
         for _ in range(self.updates):
             await asyncio.sleep(self.interval())
-            await self.send(ws, json.dumps(frame(*self.change(market_id))))
+            made = frame(*self.change(market_id))
+            await self.send(ws, made if encoded else json.dumps(made))
             self.frames_sent += 1
 
     # --- websocket, with a bare-text keep-alive ------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tests.live.fake_bybit import FakeBybit
+from tests.live.fake_coinbase import FakeCoinbase
 from tests.live.fake_okx import FakeOKX
 from tests.live.fake_streaming import StreamingFake
 
@@ -23,4 +24,5 @@ class Venue:
 VENUES = [
     Venue("okx", FakeOKX, {"BTC/USDT": "BTC-USDT", "ETH/BTC": "ETH-BTC"}, "books"),
     Venue("bybit", FakeBybit, {"BTC/USDT": "BTCUSDT"}, "orderbook"),
+    Venue("coinbase", FakeCoinbase, {"BTC/USDT": "BTC-USDT"}, "product_book"),
 ]
