@@ -121,8 +121,8 @@ class FakeBybit(StreamingFake):
         await self.send(ws, json.dumps(ack))
         tasks: list[asyncio.Task[None]] = []
         for topic in payload.get("args", []):
-            self.topics.append(str(topic))
             channel, _, market_id = str(topic).rpartition(".")
+            self.topics.append(f"{channel}:{market_id}")
             if channel.startswith("orderbook.") and market_id in RECORDED:
                 tasks.append(self.spawn(self._books_stream(ws, str(topic), market_id)))
         return tasks

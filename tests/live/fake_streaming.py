@@ -38,6 +38,7 @@ class StreamingFake(FakeVenue):
         """Changes each subscription gets before its stream goes quiet."""
         self.frames_sent = 0
         self.topics: list[str] = []
+        """Every channel subscribed, as "channel:market id"."""
         self.pings = 0
         self._books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
         self._steps: dict[str, int] = {}
