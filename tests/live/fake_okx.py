@@ -136,7 +136,8 @@ class FakeOKX(StreamingFake):
         for arg in payload.get("args", []):
             channel, market_id = arg.get("channel"), arg.get("instId")
             self.topics.append(f"{channel}:{market_id}")
-            await self.send(ws, json.dumps({"event": "subscribe", "arg": arg, "connId": "a4d3ae55"}))
+            ack = {"event": "subscribe", "arg": arg, "connId": "a4d3ae55"}
+            await self.send(ws, json.dumps(ack))
             if channel == "books" and market_id in RECORDED:
                 tasks.append(self.spawn(self._books_stream(ws, arg, market_id)))
         return tasks
