@@ -76,6 +76,9 @@ class FakeOKX(StreamingFake):
     def __init__(self, speed: float = 10.0, updates: int = 40) -> None:
         super().__init__(speed, updates)
         self._seq = 1000
+        self.gap_next: set[str] = set()
+        """Market ids whose next update skips a sequence id (a lost message)."""
+        self._streams: dict[tuple[int, str, str], asyncio.Task[None]] = {}
 
     def seed(self) -> dict[str, tuple[Levels, Levels]]:
         return {m: (levels(bids), levels(asks)) for m, (bids, asks) in RECORDED.items()}
@@ -129,6 +132,15 @@ class FakeOKX(StreamingFake):
     # --- websocket -----------------------------------------------------------------------
 
     async def on_text(self, ws: web.WebSocketResponse, payload: Any) -> list[asyncio.Task[None]]:
+        if payload.get("op") == "unsubscribe":
+            # ccxt unsubscribes a channel whose book broke, then subscribes it again.
+            for arg in payload.get("args", []):
+                task = self._streams.pop((id(ws), arg.get("channel"), arg.get("instId")), None)
+                if task is not None:
+                    task.cancel()
+                ack = {"event": "unsubscribe", "arg": arg, "connId": "a4d3ae55"}
+                await self.send(ws, json.dumps(ack))
+            return []
         if payload.get("op") != "subscribe":
             return []
         self.subscriptions.append(payload)
@@ -139,7 +151,9 @@ class FakeOKX(StreamingFake):
             ack = {"event": "subscribe", "arg": arg, "connId": "a4d3ae55"}
             await self.send(ws, json.dumps(ack))
             if channel == "books" and market_id in RECORDED:
-                tasks.append(self.spawn(self._books_stream(ws, arg, market_id)))
+                task = self.spawn(self._books_stream(ws, arg, market_id))
+                self._streams[(id(ws), channel, market_id)] = task
+                tasks.append(task)
         return tasks
 
     def _frame(self, arg: Any, action: str, market_id: str, bids: Levels, asks: Levels,
@@ -160,6 +174,9 @@ class FakeOKX(StreamingFake):
 
         def update(side: str, price: Decimal, size: Decimal) -> dict[str, Any]:
             nonlocal last
+            if market_id in self.gap_next:
+                self.gap_next.discard(market_id)
+                last -= 1  # prevSeqId no longer names the message before: a gap
             change = [(price, size)]
             frame = self._frame(arg, "update", market_id, change if side == "bids" else [],
                                 change if side == "asks" else [], last)

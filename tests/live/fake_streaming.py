@@ -40,6 +40,9 @@ class StreamingFake(FakeVenue):
         self.topics: list[str] = []
         """Every channel subscribed, as "channel:market id"."""
         self.pings = 0
+        self.streams_started = 0
+        self.streams_ended = 0
+        """Update streams begun, and those done or cut (all quiet when the two are equal)."""
         self._books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
         self._steps: dict[str, int] = {}
         for market_id, (bids, asks) in self.seed().items():
@@ -84,11 +87,15 @@ class StreamingFake(FakeVenue):
     ) -> None:
         """Send `frame(side, price, size)` for each of `updates` changes of `market_id`
         (`encoded`: the frame is already text)."""
-        for _ in range(self.updates):
-            await asyncio.sleep(self.interval())
-            made = frame(*self.change(market_id))
-            await self.send(ws, made if encoded else json.dumps(made))
-            self.frames_sent += 1
+        self.streams_started += 1
+        try:
+            for _ in range(self.updates):
+                await asyncio.sleep(self.interval())
+                made = frame(*self.change(market_id))
+                await self.send(ws, made if encoded else json.dumps(made))
+                self.frames_sent += 1
+        finally:
+            self.streams_ended += 1
 
     # --- websocket, with a bare-text keep-alive ------------------------------------------
 

@@ -170,3 +170,29 @@ async def test_a_server_that_stops_answering_is_reconnected_once_it_answers(
     finally:
         await stop_feed(running)
     assert "no book for" in detail, detail
+
+
+@pytest.mark.parametrize("venue", VENUES, ids=[v.name for v in VENUES])
+async def test_auto_transport_falls_back_to_rest_when_websockets_are_refused(
+    venue: Venue,
+) -> None:
+    server = await venue.make(speed=2.0).start()
+    server.refuse_websockets = True  # a proxy that does not pass websockets
+    symbol = next(iter(venue.symbols))
+    settings = {venue.name: venue_settings(server, transport="auto")}
+    feed = CcxtFeed([venue.name], [symbol], settings, FAST)
+    await feed.prepare()
+    service = TracingService([feed])
+    task = asyncio.ensure_future(feed.run(service))
+    try:
+        await until(lambda: service.of(venue.name, "book"), what="books by REST polling")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await server.stop()
+    errors = [e.detail for e in service.of(venue.name, "error")]
+    # FAST allows 3 websocket failures in a row; the third one says what happens next.
+    assert len(errors) == 3 and "falling back to REST polling" in errors[-1], errors
+    assert feed.transports() == {venue.name: "rest (fallback)"}
+    assert server.ws_refused == 3 and server.ws_connections == 0
+    assert server.requests[venue.book_route] >= 1

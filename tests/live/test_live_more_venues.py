@@ -6,6 +6,7 @@ import pytest
 
 from arbscope.market.ccxt_feed import CcxtFeed
 from tests.live.conftest import FAST, start_feed, stop_feed, until, venue_settings
+from tests.live.fake_okx import FakeOKX
 from tests.live.fake_streaming import StreamingFake
 from tests.live.more_venues import VENUES, Venue
 
@@ -73,3 +74,38 @@ async def test_websocket_books_match_the_servers_after_every_update(venue: Venue
     )
     # Every change reached the book: more books than symbols were published.
     assert len(service.of(venue.name, "book")) > len(venue.symbols)
+
+
+async def test_an_okx_sequence_gap_is_reported_and_resynchronised() -> None:
+    # Each subscription streams 60 changes, 50 ms apart, then goes quiet, and a long
+    # silence limit keeps the session: the book can be compared once the resync is done.
+    server = await FakeOKX(speed=1.0, updates=60).start()
+    tuning = FAST.model_copy(update={"silence_timeout_s": 30.0})
+    settings = {"okx": venue_settings(server, transport="websocket")}
+    running = await start_feed(CcxtFeed(["okx"], ["BTC/USDT"], settings, tuning))
+    service = running.service
+    try:
+        await until(lambda: service.of("okx", "book"), what="okx live")
+        subscribed = len(server.topics)
+        server.gap_next.add("BTC-USDT")
+        await until(lambda: service.of("okx", "error"), what="the gap reported")
+        failed_at = service.of("okx", "error")[0].at
+        # A fresh subscription (so a fresh snapshot), then books again.
+        await until(lambda: len(server.topics) > subscribed, what="a new subscription")
+        await until(lambda: service.of("okx", "book", after=failed_at), what="books again")
+
+        def settled() -> bool:
+            book = service.books.get(("okx", "BTC/USDT"))
+            want = _floats(server, "BTC-USDT")
+            return book is not None and (list(book.bids), list(book.asks)) == want
+
+        await until(
+            lambda: server.streams_started >= 2 and server.streams_ended == server.streams_started,
+            what="the resync's updates all sent",
+        )
+        # Every change after the resync reached the book.
+        await until(settled, what="the book equal to the server's again")
+    finally:
+        await stop_feed(running)
+        await server.stop()
+    assert "InvalidNonce" in service.of("okx", "error")[0].detail
