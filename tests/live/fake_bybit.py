@@ -8,8 +8,8 @@ ccxt loads Bybit's spot markets from `/v5/market/instruments-info?category=spot`
 `{"success": true, "op": "subscribe"}`, then a `snapshot` and `delta`s follow, each with
 an update id `u`. The keep-alive is `{"op": "ping"}`, answered with `ret_msg: "pong"`.
 
-The starting levels are those of the Bybit order-book samples in ccxt's own bybit
-source (ccxt, MIT License, Copyright (c) 2017 Igor Kroitor).
+The starting levels are those of the `orderbook.50.BTCUSDT` snapshot sample in ccxt's
+own bybit websocket source (ccxt, MIT License, Copyright (c) 2017 Igor Kroitor).
 """
 
 from __future__ import annotations

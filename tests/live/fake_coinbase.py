@@ -9,7 +9,9 @@ answers on the `subscriptions` channel, then sends `l2_data` events: a `snapshot
 `update`s whose `new_quantity` "0" removes a level.
 
 The starting levels are those of the Coinbase `pricebook` sample in ccxt's own coinbase
-source (ccxt, MIT License, Copyright (c) 2017 Igor Kroitor), as are the product fields.
+source, as are the product fields (ccxt, MIT License, Copyright (c) 2017 Igor Kroitor):
+ccxt's recorded coinbase test data (ts/src/test/static/response/coinbase.json) holds no
+order book.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ a `snapshot` and `update`s follow, each with `seqId`/`prevSeqId` (ccxt drops a b
 `prevSeqId` is not the last `seqId`) and OKX's crc32 `checksum` of the top 25 levels.
 The keep-alive is the bare text `ping`, answered `pong`.
 
-The starting levels are those of the OKX `books` message in ccxt's own okx test data and
-documentation comments (ccxt, MIT License, Copyright (c) 2017 Igor Kroitor).
+The BTC-USDT levels are the `fetchOrderBook` response recorded in ccxt's static test data
+(ts/src/test/static/response/okx.json at ccxt commit 02140ad0, MIT License, Copyright (c)
+2017 Igor Kroitor); the ETH-BTC ones are the REST `books` sample in ccxt's okx source.
 """
 
 from __future__ import annotations
@@ -25,15 +26,14 @@ from aiohttp import web
 
 from tests.live.fake_streaming import Levels, StreamingFake, levels
 
-# From ccxt's OKX websocket order-book sample (price, size, liquidated orders, orders).
 RECORDED = {
+    # ccxt's recorded OKX `/api/v5/market/books` answer for BTC-USDT (ts 1712265035051):
+    # price, size, liquidated orders, orders.
     "BTC-USDT": (
-        [["31738.2", "0.67557666", "0", "9"], ["31738", "0.02466947", "0", "2"],
-         ["31736.3", "0.01705046", "0", "2"]],
-        [["31738.3", "0.05973179", "0", "3"], ["31738.5", "0.11035404", "0", "2"],
-         ["31739.6", "0.01", "0", "1"]],
+        [["67973.3", "0.05", "0", "1"], ["67973.2", "0.00725939", "0", "1"]],
+        [["67973.4", "1.40848059", "0", "7"], ["67975.9", "0.08292002", "0", "1"]],
     ),
-    # From ccxt's OKX REST `books` sample.
+    # ccxt's OKX REST `books` sample (a comment in its okx source).
     "ETH-BTC": (
         [["0.07221", "18.5", "0", "1"], ["0.0722", "18.5", "0", "1"],
          ["0.07219", "0.505407", "0", "1"]],

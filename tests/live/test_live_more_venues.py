@@ -109,3 +109,18 @@ async def test_an_okx_sequence_gap_is_reported_and_resynchronised() -> None:
         await stop_feed(running)
         await server.stop()
     assert "InvalidNonce" in service.of("okx", "error")[0].detail
+
+
+async def test_okx_rest_book_is_what_ccxts_recording_says_it_parses_to() -> None:
+    server = await FakeOKX(speed=5.0).start()
+    settings = {"okx": venue_settings(server, transport="rest")}
+    running = await start_feed(CcxtFeed(["okx"], ["BTC/USDT"], settings, FAST))
+    try:
+        await until(lambda: ("okx", "BTC/USDT") in running.service.books, what="a REST book")
+    finally:
+        await stop_feed(running)
+        await server.stop()
+    book = running.service.books[("okx", "BTC/USDT")]
+    # The `parsedResponse` ccxt recorded beside the answer in its okx.json test data.
+    assert list(book.bids) == [(67973.3, 0.05), (67973.2, 0.00725939)]
+    assert list(book.asks) == [(67973.4, 1.40848059), (67975.9, 0.08292002)]
