@@ -8,8 +8,9 @@ ccxt loads Bybit's spot markets from `/v5/market/instruments-info?category=spot`
 `{"success": true, "op": "subscribe"}`, then a `snapshot` and `delta`s follow, each with
 an update id `u`. The keep-alive is `{"op": "ping"}`, answered with `ret_msg: "pong"`.
 
-The starting levels are those of the `orderbook.50.BTCUSDT` snapshot sample in ccxt's
-own bybit websocket source (ccxt, MIT License, Copyright (c) 2017 Igor Kroitor).
+The starting levels are the spot `fetchOrderBook` response recorded in ccxt's static test
+data (ts/src/test/static/response/bybit.json at ccxt commit 04890d69, MIT License,
+Copyright (c) 2017 Igor Kroitor).
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from aiohttp import web
 from tests.live.fake_streaming import Levels, StreamingFake, levels
 
 RECORDED = {
-    # ccxt's websocket `orderbook.50.BTCUSDT` snapshot sample.
+    # ccxt's recorded Bybit `/v5/market/orderbook` spot answer (ts 1706803989954).
     "BTCUSDT": (
-        [["16493.50", "0.006"], ["16493.00", "0.100"]],
-        [["16611.00", "0.029"], ["16612.00", "0.213"]],
+        [["29861", "0.00101"], ["29829.3", "0.000667"]],
+        [["29971.81", "0.001161"], ["29988.93", "0.112648"]],
     ),
 }
 
@@ -47,7 +48,7 @@ class FakeBybit(StreamingFake):
 
     def __init__(self, speed: float = 10.0, updates: int = 40) -> None:
         super().__init__(speed, updates)
-        self._update_id = 18521288
+        self._update_id = 4313234
 
     def seed(self) -> dict[str, tuple[Levels, Levels]]:
         return {m: (levels(bids), levels(asks)) for m, (bids, asks) in RECORDED.items()}

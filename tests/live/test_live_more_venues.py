@@ -111,16 +111,25 @@ async def test_an_okx_sequence_gap_is_reported_and_resynchronised() -> None:
     assert "InvalidNonce" in service.of("okx", "error")[0].detail
 
 
-async def test_okx_rest_book_is_what_ccxts_recording_says_it_parses_to() -> None:
-    server = await FakeOKX(speed=5.0).start()
-    settings = {"okx": venue_settings(server, transport="rest")}
-    running = await start_feed(CcxtFeed(["okx"], ["BTC/USDT"], settings, FAST))
+# The `parsedResponse` ccxt recorded beside each answer in its static test data.
+RECORDED_PARSE = {
+    "okx": ([(67973.3, 0.05), (67973.2, 0.00725939)],
+            [(67973.4, 1.40848059), (67975.9, 0.08292002)]),
+    "bybit": ([(29861.0, 0.00101), (29829.3, 0.000667)],
+              [(29971.81, 0.001161), (29988.93, 0.112648)]),
+}
+
+
+@pytest.mark.parametrize("venue", [v for v in VENUES if v.name in RECORDED_PARSE],
+                         ids=lambda v: v.name)
+async def test_rest_book_is_what_ccxts_recording_says_it_parses_to(venue: Venue) -> None:
+    server = await venue.make(speed=5.0).start()
+    settings = {venue.name: venue_settings(server, transport="rest")}
+    running = await start_feed(CcxtFeed([venue.name], ["BTC/USDT"], settings, FAST))
     try:
-        await until(lambda: ("okx", "BTC/USDT") in running.service.books, what="a REST book")
+        await until(lambda: (venue.name, "BTC/USDT") in running.service.books, what="a book")
     finally:
         await stop_feed(running)
         await server.stop()
-    book = running.service.books[("okx", "BTC/USDT")]
-    # The `parsedResponse` ccxt recorded beside the answer in its okx.json test data.
-    assert list(book.bids) == [(67973.3, 0.05), (67973.2, 0.00725939)]
-    assert list(book.asks) == [(67973.4, 1.40848059), (67975.9, 0.08292002)]
+    book = running.service.books[(venue.name, "BTC/USDT")]
+    assert (list(book.bids), list(book.asks)) == RECORDED_PARSE[venue.name]
