@@ -10,6 +10,7 @@ import pytest
 
 from arbscope.cli import run
 from arbscope.storage import paths
+from arbscope.storage.sections import UiSettings
 from arbscope.storage.settings import Settings, save_settings
 from arbscope.trading import export
 from arbscope.trading.export import CSV_COLUMNS
@@ -21,7 +22,7 @@ CSV_HEADER = ",".join(CSV_COLUMNS)
 def own_files() -> list[Path]:
     """The trade log, settings and watchlists, as a user has them."""
     log_two_trades()
-    save_settings(Settings(theme="arbscope-light"))
+    save_settings(Settings(ui=UiSettings(theme="arbscope-light")))
     paths.watchlists_file().write_text('[watchlists.majors]\nsymbols = ["BTC/USDT"]\n')
     return [paths.trades_db(), paths.settings_file(), paths.watchlists_file()]
 
