@@ -7,7 +7,11 @@ import tomllib
 import pytest
 
 from arbscope.cli import run
+from arbscope.engine.config import EngineConfig
+from arbscope.engine.risk import RiskThresholds
 from arbscope.storage import paths
+from arbscope.storage.sections import PaperConfig, UiSettings
+from arbscope.storage.settings import Settings, load_settings
 from arbscope.storage.watchlists import WatchlistStore
 from tests.fifo import fifo_never_read
 from tests.ui.bad_themes import write_bad_themes
@@ -31,16 +35,43 @@ def test_config_show_is_valid_toml_with_the_files_values(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     paths.settings_file().parent.mkdir(parents=True)
-    paths.settings_file().write_text('theme = "nord"\n[venues.kraken]\ntaker_fee = 0.0026\n')
+    paths.settings_file().write_text('[ui]\ntheme = "nord"\n[venues.kraken]\ntaker_fee = 0.0026\n')
     status, out, err = call(capsys, "config", "show")
     assert status == 0 and err == ""
     shown = tomllib.loads(out)
-    assert shown["theme"] == "nord"
+    assert shown["ui"]["theme"] == "nord"
     assert shown["venues"] == {"kraken": {"taker_fee": 0.0026, "latency_ms": 150.0,
                                           "transport": "auto", "websocket_retry_s": 300.0,
                                           "ccxt_options": {}}}
-    assert shown["trade_notional"] == 1000.0  # defaults are shown too
-    assert "# Ring the terminal bell when a watchlist alert threshold is crossed." in out
+    assert shown["engine"]["trade_notional"] == 1000.0  # defaults are shown too
+    assert ("# alert_bell: Ring the terminal bell when a watchlist alert threshold is crossed. "
+            "(default: false)") in out
+
+
+def test_config_show_names_every_field_of_every_section_with_its_meaning_and_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = call(capsys, "config", "show")
+    assert status == 0
+    lines = out.splitlines()
+    sections = {"engine": EngineConfig, "risk": RiskThresholds, "paper": PaperConfig,
+                "ui": UiSettings}
+    for section, model in sections.items():
+        start = lines.index(f"[{section}]")
+        body = lines[start + 1:lines.index("", start)]
+        for name, info in model.model_fields.items():
+            if info.exclude:
+                continue  # filled from [venues], never written
+            meaning = " ".join((info.description or "").split())
+            assert meaning, f"{section}.{name} has no docstring"
+            (line,) = [line for line in body if line.startswith(f"# {name}: ")]
+            assert line.startswith(f"# {name}: {meaning} (default: "), line
+    assert "# NAME.websocket_retry_s: " in out
+    # What it prints is a settings file that loads as the settings shown.
+    paths.settings_file().parent.mkdir(parents=True)
+    paths.settings_file().write_text(out)
+    loaded = load_settings()
+    assert loaded.ok and loaded.notes == () and loaded.settings == Settings()
 
 
 def test_config_check_ok(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arbscope.engine.fills import (
+    FLOAT_NOISE,
     ChainLink,
     Fill,
     coarser_step,
@@ -84,7 +85,8 @@ def test_round_down_to_step(amount: float, step: float | None, expected: float) 
 @settings(max_examples=200, deadline=None)
 def test_round_down_never_rounds_up_and_lands_on_a_multiple(amount: float, step: float) -> None:
     result = round_down(amount, step)
-    assert 0.0 <= result <= amount
+    # Never above the amount, beyond the float noise of a sum of sizes on the grid.
+    assert 0.0 <= result <= amount * (1 + FLOAT_NOISE)
     assert amount - result < step * (1 + 1e-6)
     steps = result / step
     assert abs(steps - round(steps)) <= 1e-6 + 1e-12 * steps  # up to float resolution
@@ -218,3 +220,38 @@ def test_fee_in_start_values_each_fee_through_the_rest_of_the_route() -> None:
     assert valued == pytest.approx([0.1, 0.102, 0.2])
     # A sell's fee is in its output: EUR from selling BTC/EUR, valued by the FX link at 1.08.
     assert fee_in_start([0.5], [False], [95.0, 1.08], ["EUR"], "USD") == pytest.approx([0.54])
+
+
+@given(
+    sizes=st.lists(st.integers(1, 10**6), min_size=1, max_size=20),
+    step=st.sampled_from([0.1, 0.01, 1e-5, 1e-8, 0.5, 5e-05, 0.001]),
+)
+@settings(max_examples=300, deadline=None)
+def test_a_sum_of_level_sizes_on_the_grid_rounds_to_the_exact_sum(
+    sizes: list[int], step: float
+) -> None:
+    # Each level size is a whole number of steps, written as a decimal (as a venue
+    # sends it); their float sum drifts by ulps, the exact sum does not.
+    exact = Decimal(repr(step))
+    levels = [float(n * exact) for n in sizes]
+    total = 0.0
+    for size in levels:
+        total += size
+    assert round_down(total, step) == float(sum(sizes) * exact)
+
+
+@given(
+    sizes=st.lists(st.integers(1, 10**6), min_size=1, max_size=20),
+    step=st.sampled_from([0.1, 1e-5, 1e-8, 5e-05]),
+)
+@settings(max_examples=200, deadline=None)
+def test_walking_the_whole_grid_sum_takes_exactly_those_levels(
+    sizes: list[int], step: float
+) -> None:
+    exact = Decimal(repr(step))
+    levels = [(100.0 + i, float(n * exact)) for i, n in enumerate(sizes)]
+    levels.append((1000.0, 1.0))  # a level the walk must not reach
+    amount = round_down(sum(size for _, size in levels[:-1]), step)
+    fill = walk_base(levels, amount)
+    assert fill.amount == amount
+    assert fill.levels_used == len(sizes)

@@ -92,7 +92,7 @@ def test_scan_json_reports_a_four_leg_route_with_its_four_legs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings_file().parent.mkdir(parents=True, exist_ok=True)
-    settings_file().write_text("max_cycle_legs = 4\n", encoding="utf-8")
+    settings_file().write_text("[engine]\nmax_cycle_legs = 4\n", encoding="utf-8")
     books = [
         {"type": "book", "ts": 1000.0, "venue": "quad", "symbol": s,
          "bids": [[bid, size]], "asks": [[ask, size]]}

@@ -32,17 +32,17 @@ def test_a_symlinked_settings_file_stays_a_symlink_and_its_target_changes(
     tmp_path: Path,
 ) -> None:
     link = settings_file()
-    kept = "# kept in git\nschema_version = 1\ntrade_notional = 250.0\n"
+    kept = "# kept in git\nschema_version = 2\n[engine]\ntrade_notional = 250.0\n"
     target = linked_from_dotfiles(tmp_path, link, kept)
     os.chmod(target, 0o640)
     save_theme_choice("nord")
     assert link.is_symlink() and link.resolve() == target.resolve()
-    assert target.read_text() == kept + 'theme = "nord"\n'
+    assert target.read_text() == kept + '\n[ui]\ntheme = "nord"\n'
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     # The temporary file went to the target's folder: none left beside the link.
     assert sorted(p.name for p in link.parent.iterdir()) == ["settings.toml",
                                                             "settings.toml.lock"]
-    assert load_settings().settings.theme == "nord"
+    assert load_settings().settings.ui.theme == "nord"
 
 
 def test_a_symlinked_watchlists_file_stays_a_symlink_and_its_target_changes(

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+import arbscope.cli.trades  # noqa: F401  (see test_a_failure_mid_write...)
 from arbscope.cli import run
 from arbscope.storage import paths
+from arbscope.storage.sections import UiSettings
 from arbscope.storage.settings import Settings, save_settings
 from arbscope.trading import export
 from arbscope.trading.export import CSV_COLUMNS
@@ -21,7 +23,7 @@ CSV_HEADER = ",".join(CSV_COLUMNS)
 def own_files() -> list[Path]:
     """The trade log, settings and watchlists, as a user has them."""
     log_two_trades()
-    save_settings(Settings(theme="arbscope-light"))
+    save_settings(Settings(ui=UiSettings(theme="arbscope-light")))
     paths.watchlists_file().write_text('[watchlists.majors]\nsymbols = ["BTC/USDT"]\n')
     return [paths.trades_db(), paths.settings_file(), paths.watchlists_file()]
 
@@ -125,6 +127,10 @@ def test_a_failure_mid_write_leaves_the_old_file_and_no_temporary_file(
     target = folder / "old.csv"
     target.write_text("a,b\n1,2\n")
     real_write_csv = export.write_csv
+    # arbscope.cli.trades is imported above, before this patch: `run` imports a command's
+    # module on first use, and a first import under the patch would bind the failing
+    # write_csv for every later test on this worker (seen: stdout exports "failing" with
+    # ENOSPC).
 
     def write_then_fail(log: object, out: object) -> int:
         real_write_csv(log, out)  # type: ignore[arg-type]

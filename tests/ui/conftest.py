@@ -11,6 +11,7 @@ import pytest
 from textual.app import App
 from textual.widgets import Input
 
+from arbscope.storage.settings import unknown_keys, with_changes
 from arbscope.ui.app import ArbscopeApp
 from tests.ui.sim_driver import SteppedMarket
 
@@ -84,11 +85,16 @@ def market() -> SteppedMarket:
     return market
 
 
-def make_app(market: SteppedMarket, **settings: Any) -> ArbscopeApp:
-    """The monitor on `market` with its timer off: the test decides when it refreshes."""
+def make_app(market: SteppedMarket, **ui: Any) -> ArbscopeApp:
+    """The monitor on `market` with its timer off: the test decides when it refreshes.
+
+    `ui` sets fields of the `[ui]` section (`theme="nord"`), validated.
+    """
+    changes = {f"ui.{name}": value for name, value in ui.items()}
+    assert not unknown_keys(changes), unknown_keys(changes)
     return ArbscopeApp(
         market.scanner,
-        market.settings.model_copy(update=settings),
+        with_changes(market.settings, changes),
         clock=market.clock,
         refresh_timer=False,
         start_scanner=False,

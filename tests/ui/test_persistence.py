@@ -17,7 +17,8 @@ from arbscope.cli.sources import add_source_arguments
 from arbscope.cli.watched import watched_feeds
 from arbscope.models import MarketSnapshot
 from arbscope.storage.paths import settings_file, user_themes_dir, watchlists_file
-from arbscope.storage.settings import load_settings
+from arbscope.storage.sections import UiSettings
+from arbscope.storage.settings import load_settings, with_changes
 from arbscope.storage.watchlists import WatchlistStore
 from arbscope.ui.app import ArbscopeApp
 from arbscope.ui.screens.watchlists import WatchlistScreen
@@ -201,7 +202,7 @@ async def test_alerts_notify_once_per_crossing_and_ring_the_bell_when_asked(
     symbols = sorted({leg.symbol for leg in route.legs})
     store.create("watch", symbols)
     watched = store.set_alert("watch", route.route_id, route.net_bps - 1.0)
-    app = ArbscopeApp(market.scanner, market.settings.model_copy(update={"alert_bell": True}),
+    app = ArbscopeApp(market.scanner, with_changes(market.settings, {"ui.alert_bell": True}),
                       clock=market.clock, refresh_timer=False, start_scanner=False,
                       watch=WatchSetup(store, watched))
     bells: list[None] = []
@@ -240,7 +241,7 @@ async def test_the_monitor_starts_with_every_kind_of_bad_theme_and_names_each(
     expected = write_bad_themes(user_themes_dir())
     (user_themes_dir() / "mine.toml").write_text(good_theme("mine"), encoding="utf-8")
     # The saved theme is the one whose variables Textual could not apply.
-    settings = market.settings.model_copy(update={"theme": "unusable"})
+    settings = market.settings.model_copy(update={"ui": UiSettings(theme="unusable")})
     with fifo_never_read(user_themes_dir() / "pipe.toml"):
         app = ArbscopeApp(market.scanner, settings, clock=market.clock,
                           refresh_timer=False, start_scanner=False)

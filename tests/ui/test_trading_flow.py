@@ -17,8 +17,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
-from arbscope.engine.risk import Check
+from arbscope.engine.config import EngineConfig
+from arbscope.engine.risk import Check, RiskThresholds
 from arbscope.storage import paths
+from arbscope.storage.sections import PaperConfig
 from arbscope.storage.settings import Settings
 from arbscope.trading.execution import ExecutionStatus, TradeAction
 from arbscope.ui.app import ArbscopeApp
@@ -214,8 +216,9 @@ async def test_a_statistical_route_opens_a_position_that_c_closes() -> None:
     # A short window and a low entry threshold: statistical signals within seconds. Their
     # expected edge rarely beats a round trip of fees this early, so the profit threshold
     # is lowered for the test: the position mechanics are what it is about.
-    settings = Settings(seed=7, stat_min_samples=5, stat_entry_z=1.5, stat_window_s=10.0,
-                        min_profit_threshold=-1e9)
+    settings = Settings(seed=7, engine=EngineConfig(stat_min_samples=5, stat_entry_z=1.5,
+                                                    stat_window_s=10.0),
+                        risk=RiskThresholds(min_net_profit=-1e9))
     market = SteppedMarket(settings=settings)
     market.advance(3.0)
     app = make_app(market)
@@ -273,8 +276,10 @@ def test_the_data_folder_is_the_tests_own(tmp_path: Path) -> None:
 async def test_with_auto_close_a_statistical_position_closes_once_its_z_reverts() -> None:
     # As above, plus stat_auto_close: the market is stepped (bounded) until the pair's z
     # is back within the exit band (abs(z) <= 0.5), then one refresh closes the position.
-    settings = Settings(seed=7, stat_min_samples=5, stat_entry_z=1.5, stat_window_s=10.0,
-                        min_profit_threshold=-1e9, stat_auto_close=True, stat_exit_z=0.5)
+    settings = Settings(seed=7, engine=EngineConfig(stat_min_samples=5, stat_entry_z=1.5,
+                                                    stat_window_s=10.0, stat_exit_z=0.5),
+                        risk=RiskThresholds(min_net_profit=-1e9),
+                        paper=PaperConfig(stat_auto_close=True))
     market = SteppedMarket(settings=settings)
     market.advance(3.0)
     app = make_app(market)

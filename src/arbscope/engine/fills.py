@@ -59,9 +59,12 @@ def walk_base(levels: Sequence[Level], amount: float) -> Fill:
     remaining = amount
     cost = 0.0
     used = 0
+    # What is left once the sizes taken sum to `amount` within float noise is no more
+    # depth to take: it never spills into the next level.
+    noise = amount * FLOAT_NOISE
     for price, size in levels:
         used += 1
-        if size >= remaining:
+        if size >= remaining - noise:
             return Fill(amount, cost + remaining * price, used)
         cost += size * price
         remaining -= size
@@ -112,21 +115,31 @@ def _step_decimals(step: float) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+FLOAT_NOISE = 1e-12
+"""Relative difference below which two amounts are the same decimal amount.
+
+Level sizes are decimals that floats only approximate, so their sums drift by a few
+ulps (0.2919 + 0.00064 is 0.29253999999999997): 1e-12 is far above that drift
+(about 1e-16 per addition) and far below any market's amount step."""
+
+
 def round_down(amount: float, step: float | None) -> float:
     """`amount` rounded down to a multiple of a market's `amount_step` (None: unchanged).
 
     The multiple is written in the step's own decimals, so 3 steps of 0.1 is
-    0.3 and not 0.30000000000000004; the result is never above `amount`.
+    0.3 and not 0.30000000000000004. An amount within float noise below a multiple
+    (a sum of sizes on the grid) is that multiple; otherwise the result is never above
+    `amount`.
     """
     if step is None or not amount > 0:
         return max(amount, 0.0)
     # The tolerance keeps 0.3 / 0.1 = 2.9999999999999996 from losing a step. It is
     # relative: 0.2941 / 1e-8 = 29409999.999999996 is off by far more than 1e-9.
     ratio = amount / step
-    steps = math.floor(ratio + max(1e-9, ratio * 1e-12))
+    steps = math.floor(ratio + max(1e-9, ratio * FLOAT_NOISE))
     digits = _step_decimals(step)
     result = round(steps * step, digits)
-    while result > amount and steps > 0:
+    while result - amount > amount * FLOAT_NOISE and steps > 0:
         steps -= 1
         result = round(steps * step, digits)
     return result if steps > 0 else 0.0

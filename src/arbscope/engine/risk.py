@@ -101,13 +101,12 @@ class RiskReport:
 
 
 class RiskThresholds(BaseModel):
-    """Where an item turns from pass to warn or fail. Defaults are deliberate, documented."""
+    """Where an item turns from pass to warn or fail: the `[risk]` section of settings.toml."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
     min_net_profit: float = 0.0
-    """Net profit at the size must be above this, in the profit currency
-    (fed by Settings.min_profit_threshold)."""
+    """Net profit at the trade size must be above this, in the profit currency."""
     thin_edge_bps: float = Field(default=2.0, ge=0)
     """A net edge below this many bps passes the threshold but warns: one tick of noise eats it."""
     freshness_warn_fraction: float = Field(default=0.5, gt=0, le=1)

@@ -49,6 +49,12 @@ class Silence(Exception):
     """No book arrived for longer than the silence timeout."""
 
 
+class WatchCancelled(Exception):
+    """ccxt cancelled a pending watch: it closes a connection by cancelling every future on
+    it (its websocket client's close()), which reaches our task as a CancelledError that
+    nobody asked for."""
+
+
 class EmptyBook(Exception):
     """A book with no level on either side: ccxt's reading of an error page, not a market."""
 

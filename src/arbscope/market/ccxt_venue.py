@@ -35,6 +35,7 @@ from arbscope.market.ccxt_tuning import (
     LiveTuning,
     Silence,
     Sleep,
+    WatchCancelled,
     describe_error,
     spot_only,
     venue_wide,
@@ -364,10 +365,7 @@ class VenueFeed:
             # A symbol's task ends only with the session: a venue-wide error, or every
             # symbol down; one symbol's own failures are handled inside its task.
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                error = task.exception()
-                if error is not None:
-                    raise error
+            raise _session_error(done)
         finally:
             for task in tasks:
                 task.cancel()
@@ -392,11 +390,11 @@ class VenueFeed:
                     # A connection of its own: a fresh snapshot, whatever the failed one left.
                     exchange = self._open_exchange(websocket=True)
                 try:
-                    while True:
-                        book = await exchange.watch_order_book(symbol, depth)
-                        self._publish(sink, symbol, book)
-                except asyncio.CancelledError:
-                    raise
+                    await self._watch_books(exchange, symbol, sink, depth)
+                except WatchCancelled as exc:
+                    if exchange is session:
+                        raise  # the shared connection is gone: the session ends
+                    wait = self._symbol_failed(sink, symbol, exc)
                 except Exception as exc:  # this symbol's failure, unless _symbol_failed raises
                     wait = self._symbol_failed(sink, symbol, exc)
                     if exchange is session and not session.clients:
@@ -414,6 +412,21 @@ class VenueFeed:
         finally:
             if exchange is not session:
                 self._close_later(exchange)
+
+    async def _watch_books(self, exchange: Any, symbol: str, sink: BookSink, depth: Any) -> None:
+        """Publish `symbol`'s books from `exchange` until a failure."""
+        try:
+            while True:
+                book = await exchange.watch_order_book(symbol, depth)
+                self._publish(sink, symbol, book)
+        except asyncio.CancelledError:
+            if _cancel_requested():
+                raise
+            # Not ours: ccxt closes a connection by cancelling every watch on it, so the
+            # watch ends as if the app had stopped it. It is a failure, said as one.
+            raise WatchCancelled(
+                f"{symbol}: ccxt closed the connection under the watch; reconnecting"
+            ) from None
 
     async def _watchdog(self) -> None:
         timeout = self.tuning.silence_timeout_s
@@ -465,3 +478,23 @@ class VenueFeed:
         """Wait (bounded) for connections being closed."""
         if self._closing:
             await asyncio.wait(set(self._closing), timeout=self.tuning.close_timeout_s)
+
+
+def _cancel_requested() -> bool:
+    """True when the running task itself is being cancelled (the app stopping the feed), as
+    opposed to ccxt cancelling the future it was awaiting."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _session_error(done: set[asyncio.Task[None]]) -> Exception:
+    """The error that ends a websocket session, from the tasks that finished.
+
+    The symbol that took the connection down is preferred over the watches ccxt cancelled
+    with it, so it is the one kept apart next session. A task cancelled from outside has no
+    exception to read (task.exception() would raise CancelledError and end the venue's whole
+    run as if the app had stopped it)."""
+    errors = [t.exception() for t in done if not t.cancelled()]
+    found = [e for e in errors if isinstance(e, Exception)]
+    found.sort(key=lambda e: not isinstance(e, SymbolFailed))
+    return found[0] if found else WatchCancelled("a watch ended without an error; reconnecting")

@@ -13,7 +13,7 @@ simulated latency, so a leg meets the book as it is then, not as it was when
 the user confirmed. Depth the user's own fills took is taken out by the
 broker's ledger (`visible_book`) until that book next updates.
 
-Auto-close. With `Settings.stat_auto_close`, each new snapshot with open
+Auto-close. With ``[paper] stat_auto_close``, each new snapshot with open
 positions runs the broker's `close_reverted` in a worker (one at a time):
 positions whose pair's z is back within the exit band close and are
 announced like a `c` close. The z comes from the calculator's `spread_z`,
@@ -41,7 +41,7 @@ from arbscope.models import BookKey, Market, MarketSnapshot, Opportunity, OrderB
 from arbscope.trading.accounting import execution_summary
 from arbscope.trading.broker import PaperBroker
 from arbscope.trading.execution import Execution, ExecutionStatus
-from arbscope.trading.quote import TicketQuote, build_quote, thresholds_from_settings
+from arbscope.trading.quote import TicketQuote, build_quote
 from arbscope.trading.resize import resize
 from arbscope.trading.tradelog import TradeLog, TradeLogError
 from arbscope.trading.volatility import VolatilityTracker
@@ -67,7 +67,7 @@ class TradingController:
 
     def __init__(self, app: ArbscopeApp) -> None:
         self.app = app
-        self.thresholds = thresholds_from_settings(app.settings)
+        self.thresholds = app.settings.risk
         self.volatility = VolatilityTracker()
         self.risk_pane = RiskChecklistPane(id="risk-checklist")
         self.log: TradeLog | None = None
@@ -188,7 +188,7 @@ class TradingController:
         self.risk_pane.show_report(report, route.route_id if is_open else
                                    f"{route.route_id} · closed")
 
-    # -- statistical positions close themselves (Settings.stat_auto_close) ----------
+    # -- statistical positions close themselves (`[paper] stat_auto_close`) ----------
 
     def _auto_close(self, snapshot: MarketSnapshot) -> None:
         """On a new snapshot, close in a worker the positions whose spread reverted."""
@@ -229,7 +229,7 @@ class TradingController:
             return
         screen = TradeTicketScreen(
             lambda size: self.quote(route, size), route.size,
-            step=app.settings.trade_notional_step, size_currency=route.size_currency,
+            step=app.settings.ui.trade_notional_step, size_currency=route.size_currency,
         )
 
         def confirmed(size: float | None) -> None:

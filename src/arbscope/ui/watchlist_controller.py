@@ -82,7 +82,7 @@ class WatchlistController:
             lines.append(f"and {len(hits) - ALERTS_LISTED} more")
         self.app.notify("\n".join(lines), title=f"Alert · {watchlist.name}", timeout=10,
                         markup=False)
-        if self.settings.alert_bell:
+        if self.settings.ui.alert_bell:
             self.app.bell()
         return hits
 
