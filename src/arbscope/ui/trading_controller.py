@@ -28,6 +28,7 @@ from arbscope.trading.broker import PaperBroker
 from arbscope.trading.execution import Execution, ExecutionStatus
 from arbscope.trading.quote import TicketQuote
 from arbscope.trading.session import TradingSession
+from arbscope.trading.tradelog import TradeLogError
 from arbscope.ui.screens.ticket import TradeTicketScreen
 from arbscope.ui.widgets.risk_checklist import RiskChecklistPane
 from arbscope.ui.widgets.trade_log_narrow import NarrowTradeLogPane
@@ -40,6 +41,11 @@ CHECKLIST_EVERY_S = 0.5
 out, and ages and balances do not need 10 updates a second."""
 NOTIFY_S = 10.0
 """How long the notification after a trade stays up."""
+
+
+def _failure(error: Exception) -> str:
+    """A trade log's failure says itself what happened and what is left; others are named."""
+    return str(error) if isinstance(error, TradeLogError) else f"{type(error).__name__}: {error}"
 
 
 class TradingController:
@@ -109,7 +115,7 @@ class TradingController:
         try:
             closed = await work
         except Exception as error:  # e.g. `c` closed it meanwhile; the next snapshot retries
-            self.app.notify(f"{type(error).__name__}: {error}", title="Auto-close failed",
+            self.app.notify(_failure(error), title="Auto-close failed",
                             severity="error", timeout=NOTIFY_S)
             return
         for execution in closed:
@@ -172,7 +178,7 @@ class TradingController:
         try:
             execution = await self.session.execute(opportunity)
         except Exception as error:  # the user must hear of it; the monitor keeps running
-            self.app.notify(f"{type(error).__name__}: {error}", title="Paper trade failed",
+            self.app.notify(_failure(error), title="Paper trade failed",
                             severity="error", timeout=NOTIFY_S)
             return
         self._done(execution)
@@ -220,7 +226,7 @@ class TradingController:
         try:
             execution = await self.session.close_position(position_id)
         except Exception as error:  # e.g. closed meanwhile by another key press
-            self.app.notify(f"{type(error).__name__}: {error}", title="Close failed",
+            self.app.notify(_failure(error), title="Close failed",
                             severity="error", timeout=NOTIFY_S)
             return
         self._done(execution)
