@@ -162,7 +162,8 @@ class TradeLog:
     def close(self) -> None:
         if self._reader is not self._db:
             self._reader.close()
-        self._db.close()
+        with self._write_lock:  # a commit still running on its thread finishes first
+            self._db.close()
 
     def __enter__(self) -> TradeLog:
         return self
