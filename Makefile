@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 ARGS ?=
 
-.PHONY: run test bench lint snapshots constraints clean
+.PHONY: run test bench lint lint-imports snapshots constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,15 +27,21 @@ RUN_ARGS ?= monitor --sim
 run: $(VENV)/.installed-run
 	$(BIN)/arbscope $(RUN_ARGS) $(ARGS)
 
-test: $(VENV)/.installed-test
+# The import contract first: it takes about a second, and CI runs only `make test`.
+test: lint-imports
 	$(BIN)/python -m pytest -n 2 $(ARGS)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks $(ARGS)
 
-lint: $(VENV)/.installed-test
+lint: lint-imports
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+
+# The layers of pyproject.toml's [tool.importlinter] (docs/ARCHITECTURE.md): no import
+# from a lower layer up, and none of textual or ccxt from the engine.
+lint-imports: $(VENV)/.installed-test
+	$(BIN)/lint-imports --no-cache
 
 # Regenerate snapshot SVGs after an intended change of the screen.
 snapshots: $(VENV)/.installed-test

@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,9 @@ class CountingSink:
 
     def report_error(self, venue: str, message: str, next_retry_ts: float | None = None) -> None:
         print(f"bench_live: {venue}: {message}", file=sys.stderr)
+
+    def set_down_symbols(self, venue: str, symbols: Sequence[str]) -> None:
+        pass
 
 
 async def _measure(options: dict[str, Any], seconds: float) -> dict[str, float]:

@@ -100,10 +100,10 @@ async def _measure_headless() -> dict[str, float]:
     from textual._compositor import CompositorUpdate
 
     from arbscope.cli.monitor import settle_memory
+    from arbscope.market.runner import ScannerThread
     from arbscope.market.scanner import Scanner
     from arbscope.storage.settings import Settings
     from arbscope.ui.app import ArbscopeApp
-    from arbscope.ui.runner import ScannerThread
     from arbscope.ui.widgets.opportunities import OpportunitiesTable
     from arbscope.ui.widgets.spread_heatmap import SpreadHeatmap
 

@@ -7,8 +7,14 @@ import tomllib
 import pytest
 
 from arbscope.cli import run
+from arbscope.engine.config import EngineConfig
+from arbscope.engine.risk import RiskThresholds
 from arbscope.storage import paths
+from arbscope.storage.sections import PaperConfig, UiSettings
+from arbscope.storage.settings import Settings, load_settings
 from arbscope.storage.watchlists import WatchlistStore
+from tests.fifo import fifo_never_read
+from tests.ui.bad_themes import write_bad_themes
 
 
 def call(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -29,15 +35,43 @@ def test_config_show_is_valid_toml_with_the_files_values(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     paths.settings_file().parent.mkdir(parents=True)
-    paths.settings_file().write_text('theme = "nord"\n[venues.kraken]\ntaker_fee = 0.0026\n')
+    paths.settings_file().write_text('[ui]\ntheme = "nord"\n[venues.kraken]\ntaker_fee = 0.0026\n')
     status, out, err = call(capsys, "config", "show")
     assert status == 0 and err == ""
     shown = tomllib.loads(out)
-    assert shown["theme"] == "nord"
+    assert shown["ui"]["theme"] == "nord"
     assert shown["venues"] == {"kraken": {"taker_fee": 0.0026, "latency_ms": 150.0,
-                                          "transport": "auto", "ccxt_options": {}}}
-    assert shown["trade_notional"] == 1000.0  # defaults are shown too
-    assert "# Ring the terminal bell when a watchlist alert threshold is crossed." in out
+                                          "transport": "auto", "websocket_retry_s": 300.0,
+                                          "ccxt_options": {}}}
+    assert shown["engine"]["trade_notional"] == 1000.0  # defaults are shown too
+    assert ("# alert_bell: Ring the terminal bell when a watchlist alert threshold is crossed. "
+            "(default: false)") in out
+
+
+def test_config_show_names_every_field_of_every_section_with_its_meaning_and_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = call(capsys, "config", "show")
+    assert status == 0
+    lines = out.splitlines()
+    sections = {"engine": EngineConfig, "risk": RiskThresholds, "paper": PaperConfig,
+                "ui": UiSettings}
+    for section, model in sections.items():
+        start = lines.index(f"[{section}]")
+        body = lines[start + 1:lines.index("", start)]
+        for name, info in model.model_fields.items():
+            if info.exclude:
+                continue  # filled from [venues], never written
+            meaning = " ".join((info.description or "").split())
+            assert meaning, f"{section}.{name} has no docstring"
+            (line,) = [line for line in body if line.startswith(f"# {name}: ")]
+            assert line.startswith(f"# {name}: {meaning} (default: "), line
+    assert "# NAME.websocket_retry_s: " in out
+    # What it prints is a settings file that loads as the settings shown.
+    paths.settings_file().parent.mkdir(parents=True)
+    paths.settings_file().write_text(out)
+    loaded = load_settings()
+    assert loaded.ok and loaded.notes == () and loaded.settings == Settings()
 
 
 def test_config_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
@@ -139,9 +173,48 @@ def test_broken_watchlists_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"{paths.watchlists_file()}, line 2: watchlists.majors.symbols" in err
     assert paths.watchlists_file().read_text() == broken
 
-    # Creating is saving: the broken file is kept first, and the user is told where.
+    # Creating is saving: refused, so the broken file is never replaced by one list.
     status, out, err = call(capsys, "watchlist", "create", "fresh", "ETH/USDT")
-    assert status == 0 and out == "created fresh: 1 symbol: ETH/USDT\n"
-    (backup,) = paths.config_dir().glob("watchlists.toml.bak-*")
-    assert backup.read_text() == broken
-    assert f"it was kept as {backup}" in err
+    assert status == 2 and out == ""
+    assert f"{paths.watchlists_file()} does not load, so nothing was saved over it" in err
+    assert f"{paths.watchlists_file()}, line 2: watchlists.majors.symbols" in err
+    assert paths.watchlists_file().read_text() == broken
+    assert list(paths.config_dir().glob("watchlists.toml.bak-*")) == []
+
+
+def test_config_check_reports_every_kind_of_bad_theme_by_file_and_line_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    expected = write_bad_themes(paths.user_themes_dir())
+    with fifo_never_read(paths.user_themes_dir() / "pipe.toml"):
+        status, _, err = call(capsys, "config", "check")
+    assert status == 2, err
+    for report in expected.values():
+        assert report in err
+    assert f"{paths.user_themes_dir() / 'pipe.toml'}: is a FIFO" in err
+    assert "failed:" not in err  # a report, not a crash
+
+
+def test_config_check_names_a_fifo_in_place_of_settings_or_watchlists(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    paths.config_dir().mkdir(parents=True)
+    with fifo_never_read(paths.settings_file()), fifo_never_read(paths.watchlists_file()):
+        status, _, err = call(capsys, "config", "check")
+        assert status == 2
+        assert f"{paths.settings_file()}: is a FIFO (named pipe), not a regular file" in err
+        assert f"{paths.watchlists_file()}: is a FIFO (named pipe), not a regular file" in err
+        status, _, err = call(capsys, "watchlist", "create", "a")
+        assert status == 2 and f"{paths.watchlists_file()}: is a FIFO" in err
+
+
+def test_a_read_only_watchlists_file_is_refused_with_a_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    WatchlistStore().create("majors", ["BTC/USDT"])
+    before = paths.watchlists_file().read_text()
+    paths.watchlists_file().chmod(0o444)
+    status, out, err = call(capsys, "watchlist", "add", "majors", "ETH/USDT")
+    assert status == 2 and out == ""
+    assert f"{paths.watchlists_file()} is read-only; make it writable to save changes" in err
+    assert paths.watchlists_file().read_text() == before

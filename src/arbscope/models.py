@@ -8,6 +8,7 @@ the currency the route starts from.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
@@ -240,7 +241,7 @@ class Opportunity(BaseModel):
         return tuple(max(0.0, self.ts - t) for t in self.book_ts)
 
     def as_json(self) -> dict[str, object]:
-        """The `scan --json` object (DESIGN.md): stable field names, plain types."""
+        """The `scan --json` object (docs/ARCHITECTURE.md): stable field names, plain types."""
         data: dict[str, object] = {
             "kind": self.kind.value,
             "route_id": self.route_id,
@@ -303,9 +304,27 @@ class VenueHealth(BaseModel):
     last_error: str | None = None
     retries: int = 0
     next_retry_ts: float | None = None
+    down_symbols: tuple[str, ...] = ()
+    """Symbols failing now while the venue's others stay live (each retried on its own)."""
 
     def age(self, now: float) -> float | None:
         return None if self.last_update_ts is None else max(0.0, now - self.last_update_ts)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferInfo:
+    """What a venue says about moving one asset out or in (live feeds only; None: not said).
+
+    Travels in the MarketSnapshot to the risk checklist."""
+
+    venue: str
+    asset: str
+    withdraw_fee: float | None = None
+    """Cheapest flat withdrawal fee over the networks still open for withdrawal, in `asset`."""
+    can_withdraw: bool | None = None
+    """False: withdrawals are closed on every network."""
+    can_deposit: bool | None = None
+    """False: deposits are closed on every network."""
 
 
 class MarketSnapshot(BaseModel):
@@ -327,3 +346,5 @@ class MarketSnapshot(BaseModel):
     """Per-venue feed health."""
     updates_per_second: float = 0.0
     """Accepted book updates per second, all venues together."""
+    transfers: dict[tuple[str, str], TransferInfo] = Field(default_factory=dict)
+    """(venue, asset) -> what the venue says about withdrawing and depositing it (live only)."""

@@ -1,7 +1,7 @@
 """How the files in tests/data were cut from the cryptofeed recordings (see NOTICE).
 
 Run from the repository root with the folder holding the original captures:
-    python tests/data/make_excerpts.py ../shared/data/cryptofeed-sample
+    python tests/data/make_excerpts.py PATH/TO/cryptofeed-sample
 Lines keep the capture format (`URL -> TS: BODY`, `TS: FRAME`); only whole
 symbols are kept or dropped, and no value is changed.
 """

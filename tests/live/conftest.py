@@ -15,12 +15,14 @@ from arbscope.market.service import MarketService
 from arbscope.models import VenueState
 from arbscope.storage.settings import VenueSettings
 from tests.live.fake_exchange import FakeBinance, FakeKraken
+from tests.live.fake_kucoin import FakeKuCoin
 
 FAST = LiveTuning(
     backoff_initial_s=0.05,
     backoff_max_s=0.2,
     backoff_jitter=0.0,
-    silence_timeout_s=1.0,
+    # Long enough that a loaded machine never mistakes its own pauses for a silent venue.
+    silence_timeout_s=3.0,
     poll_interval_s=0.05,
     close_timeout_s=1.0,
 )
@@ -39,8 +41,8 @@ class Event:
 class TracingService(MarketService):
     """The real MarketService, also remembering every call in order."""
 
-    def __init__(self, feeds: Sequence[Feed]) -> None:
-        super().__init__(feeds, max_book_age=lambda venue: 5.0)
+    def __init__(self, feeds: Sequence[Feed], clock: Callable[[], float] = time.time) -> None:
+        super().__init__(feeds, clock=clock, max_book_age=lambda venue: 5.0)
         self.events: list[Event] = []
 
     def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
@@ -65,8 +67,11 @@ class TracingService(MarketService):
         return [e for e in self.events if e.venue == venue and e.kind == kind and e.at >= after]
 
 
-async def until(condition: Callable[[], bool], timeout: float = 8.0, what: str = "") -> None:
-    """Wait for `condition`, polling; fail the test (not hang) after `timeout` seconds."""
+async def until(condition: Callable[[], bool], timeout: float = 90.0, what: str = "") -> None:
+    """Wait for `condition`, polling; fail the test (not hang) after `timeout` seconds.
+
+    The timeout only guards against a hang: it is far above what a loaded 2-core machine
+    needs, so a slow machine waits longer instead of failing."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -88,7 +93,16 @@ async def kraken() -> AsyncIterator[FakeKraken]:
     await server.stop()
 
 
-def venue_settings(server: FakeBinance | FakeKraken, **fields: object) -> VenueSettings:
+@pytest.fixture
+async def kucoin() -> AsyncIterator[FakeKuCoin]:
+    server = await FakeKuCoin(speed=5.0).start()
+    yield server
+    await server.stop()
+
+
+def venue_settings(
+    server: FakeBinance | FakeKraken | FakeKuCoin, **fields: object
+) -> VenueSettings:
     """Settings pointing ccxt at `server`, exactly as a user writes them for a test host."""
     return VenueSettings.model_validate({"ccxt_options": server.ccxt_options(), **fields})
 
@@ -100,10 +114,12 @@ class Running:
     task: asyncio.Task[None]
 
 
-async def start_feed(feed: CcxtFeed, prepare: bool = True) -> Running:
+async def start_feed(
+    feed: CcxtFeed, prepare: bool = True, clock: Callable[[], float] = time.time
+) -> Running:
     if prepare:
         await feed.prepare()
-    service = TracingService([feed])
+    service = TracingService([feed], clock)
     task = asyncio.create_task(feed.run(service))
     return Running(feed, service, task)
 

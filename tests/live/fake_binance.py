@@ -33,6 +33,8 @@ class FakeBinance(FakeVenue):
         self._served_at: dict[str, float] = {}
         self._skip: Counter[str] = Counter()
         self._corrupt: dict[str, list[list[str]]] = {}
+        self.delisted: set[str] = set()
+        """Market ids whose depth answers 404 (a suspended or delisted pair)."""
 
     def ccxt_options(self) -> dict[str, Any]:
         """What a user writes in settings (venues.binance.ccxt_options) to use this server."""
@@ -68,6 +70,10 @@ class FakeBinance(FakeVenue):
 
     async def depth(self, request: web.Request) -> web.StreamResponse:
         market_id = request.query.get("symbol", "")
+        if market_id in self.delisted:
+            self.requests[f"depth {market_id} 404"] += 1
+            return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=404)
+        self.requests[f"depth {market_id}"] += 1
         capture = recorded().binance_depth.get(market_id)
         if capture is None:
             return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)

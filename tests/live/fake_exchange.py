@@ -25,13 +25,18 @@ import json
 
 from tests.live.fake_binance import FakeBinance
 from tests.live.fake_kraken import FakeKraken
+from tests.live.fake_kucoin import FakeKuCoin
 from tests.live.fake_venue import HTML_PAGE, FakeVenue, Fault
 
-__all__ = ["HTML_PAGE", "FakeBinance", "FakeKraken", "FakeVenue", "Fault"]
+__all__ = ["HTML_PAGE", "FakeBinance", "FakeKraken", "FakeKuCoin", "FakeVenue", "Fault"]
 
 
 async def _serve(venue: str, speed: float, loop: bool) -> None:
-    server: FakeVenue = FakeBinance(speed, loop) if venue == "binance" else FakeKraken(speed, loop)
+    server: FakeVenue
+    if venue == "kucoin":
+        server = FakeKuCoin(speed, updates=10**9 if loop else 40)
+    else:
+        server = FakeBinance(speed, loop) if venue == "binance" else FakeKraken(speed, loop)
     await server.start()
     print(json.dumps({"port": server.port, "ccxt_options": server.ccxt_options()}), flush=True)
     try:
@@ -46,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m tests.live.fake_exchange")
-    parser.add_argument("venue", choices=("binance", "kraken"))
+    parser.add_argument("venue", choices=("binance", "kraken", "kucoin"))
     parser.add_argument("--speed", type=float, default=1.0, help="0: as fast as possible")
     parser.add_argument("--loop", action="store_true", help="replay the recording forever")
     args = parser.parse_args(argv)

@@ -37,7 +37,16 @@ class FakeVenue:
         self.requests: Counter[str] = Counter()
         """Requests answered per route name."""
         self.ws_connections = 0
+        self.ws_refused = 0
+        """Websocket handshakes answered 403 while `refuse_websockets` is set."""
+        self.refuse_websockets = False
+        """Answer websocket handshakes 403 (a proxy that does not pass websockets)."""
+        self.retry_after: str | None = None
+        """Retry-After header sent with every 429."""
         self.subscriptions: list[Any] = []
+        self.seen: list[str] = []
+        """Every request as it arrived: method, path with query, headers, body, and every
+        websocket frame received (tests look for secrets in them)."""
         self._faults: dict[str, list[Fault]] = {}
         self._sockets: set[web.WebSocketResponse] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -52,7 +61,7 @@ class FakeVenue:
         raise NotImplementedError
 
     async def start(self, port: int = 0) -> FakeVenue:
-        app = web.Application()
+        app = web.Application(middlewares=[self._record])
         self.routes(app)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -72,6 +81,14 @@ class FakeVenue:
             self._abort(ws)
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        body = await request.text() if request.can_read_body else ""
+        headers = "\n".join(f"{name}: {value}" for name, value in request.headers.items())
+        self.seen.append(f"{request.method} {request.path_qs}\n{headers}\n\n{body}")
+        response: web.StreamResponse = await handler(request)
+        return response
 
     @property
     def http(self) -> str:
@@ -123,7 +140,8 @@ class FakeVenue:
 
     def fault_response(self, fault: Fault) -> web.Response:
         if fault is Fault.RATE_LIMITED:
-            return web.json_response(self.rate_limited_body(), status=429)
+            headers = {} if self.retry_after is None else {"Retry-After": self.retry_after}
+            return web.json_response(self.rate_limited_body(), status=429, headers=headers)
         if fault is Fault.SERVER_ERROR:
             return web.Response(status=500, text="Internal Server Error")
         if fault is Fault.HTML_PAGE:
@@ -158,6 +176,9 @@ class FakeVenue:
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         await self._running.wait()
+        if self.refuse_websockets:
+            self.ws_refused += 1
+            raise web.HTTPForbidden(text="websockets are not passed here")
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self.ws_connections += 1
@@ -171,6 +192,7 @@ class FakeVenue:
                 message = await ws.receive()
                 if message.type != WSMsgType.TEXT:
                     break
+                self.seen.append(f"WS {message.data}")
                 streams += await self.on_text(ws, json.loads(message.data))
         except (ConnectionError, asyncio.CancelledError):
             pass

@@ -90,7 +90,10 @@ async def test_credentials_in_settings_stop_live_mode_with_exit_2(
         await server.stop()
     assert status == 2
     err = capsys.readouterr().err
-    assert "apiKey, secret" in err and "never takes credentials" in err  # the settings' reason
+    # The settings' reason, one line per key.
+    assert "ccxt_options.apiKey: 'apiKey' is a ccxt credential" in err
+    assert "ccxt_options.secret: 'secret' is a ccxt credential" in err
+    assert "never takes credentials" in err
     assert "live markets use the venues' settings as written" in err
     # Refused before any venue was asked anything.
-    assert sum(server.requests.values()) == 0
+    assert sum(server.requests.values()) == 0 and server.seen == []

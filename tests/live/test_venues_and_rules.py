@@ -204,8 +204,10 @@ async def test_retries_wait_the_back_off_with_an_injected_sleep() -> None:
     # Nothing listens on port 9: every market load fails at once.
     dead = {"urls": {"api": {"public": "http://127.0.0.1:9/api/v3"}}, "timeout": 500}
     tuning = LiveTuning(backoff_initial_s=1.0, backoff_max_s=4.0, backoff_jitter=0.0)
-    feed = CcxtFeed(["binance"], ["BTC/USDT"], {"binance": VenueSettings(ccxt_options=dead)},
-                    tuning, clock=lambda: clock[0], sleep=fake_sleep)
+    settings = {"binance": VenueSettings(ccxt_options=dead, transport="rest")}
+    feed = CcxtFeed(
+        ["binance"], ["BTC/USDT"], settings, tuning, clock=lambda: clock[0], sleep=fake_sleep
+    )
     service = TracingService([feed])
     with pytest.raises(asyncio.CancelledError):
         await feed.run(service)

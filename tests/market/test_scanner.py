@@ -145,10 +145,11 @@ async def test_start_steps_on_its_own_and_tells_listeners() -> None:
     scanner.interval_s = 0.001
     await scanner.start()
     try:
-        for _ in range(200):
-            if calc.updates:
-                break
-            await asyncio.sleep(0.005)
+        async def first_update() -> None:
+            while not calc.updates:
+                await asyncio.sleep(0.005)
+
+        await asyncio.wait_for(first_update(), 60.0)  # a bound against hangs only
     finally:
         await scanner.stop()
     assert calc.updates and calc.updates[0][0] == [("alpha", "BTC/USDT", 1000.0)]

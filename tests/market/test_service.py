@@ -173,8 +173,9 @@ async def test_a_feed_that_raises_is_down_and_the_others_keep_running() -> None:
     service = MarketService([healthy, broken], clock=clock)
     await service.start()
     try:
-        await asyncio.wait_for(healthy.published.wait(), 1.0)
-        await asyncio.wait_for(broken.published.wait(), 1.0)
+        # Generous bounds against a hang; the events, not the time, decide.
+        await asyncio.wait_for(healthy.published.wait(), 30.0)
+        await asyncio.wait_for(broken.published.wait(), 30.0)
         await asyncio.sleep(0)  # let beta's task record its failure
         health = service.health()
         assert health["alpha"].state is VenueState.LIVE

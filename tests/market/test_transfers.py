@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from arbscope.engine.risk import TransferInfo
+from arbscope.engine.config import EngineConfig
+from arbscope.market.base import TransferSource
 from arbscope.market.ccxt_feed import CcxtFeed
 from arbscope.market.ccxt_markets import CurrencyInfo, NetworkInfo, currency_from_ccxt
+from arbscope.market.scanner import Scanner
 from arbscope.market.sim import SimFeed
-from arbscope.market.transfers import (
-    transfer_from_currency,
-    transfers_from_feeds,
-    transfers_of,
-)
+from arbscope.market.transfers import transfer_from_currency
+from arbscope.models import TransferInfo
 
 
 def test_cheapest_open_network_fee_and_flags() -> None:
@@ -53,27 +52,22 @@ def test_currency_level_flags_from_a_ccxt_structure_without_networks() -> None:
     assert transfer_from_currency(info) == TransferInfo("bitstamp", "BTC", 0.0005, False, True)
 
 
-def test_only_live_feeds_publish_transfers() -> None:
-    assert transfers_from_feeds([SimFeed(seed=3)]) == {}
-    assert transfers_of(object()) == {}
-
+def test_the_live_feeds_transfers_travel_in_every_snapshot() -> None:
     class FakeLive(CcxtFeed):
         def __init__(self) -> None:  # no venues, no network
-            pass
+            self._venues = {}
 
         def currencies(self) -> dict[tuple[str, str], CurrencyInfo]:
             return {("binance", "BTC"): CurrencyInfo(venue="binance", code="BTC", withdraw=False)}
 
-    class Service:
-        feeds = (SimFeed(seed=3), FakeLive())
-
-    class Scanner:
-        service = Service()
-
-    class Thread:
-        scanner = Scanner()
-
+    live = FakeLive()
+    assert isinstance(live, TransferSource)
+    assert not isinstance(SimFeed(seed=3), TransferSource)
+    scanner = Scanner([SimFeed(seed=3), live], EngineConfig(), clock=lambda: 1000.0)
     expected = {("binance", "BTC"): TransferInfo("binance", "BTC", None, False, None)}
-    assert transfers_from_feeds(Service.feeds) == expected
-    assert transfers_of(Thread()) == expected
-    assert transfers_of(Scanner()) == expected
+    assert scanner.step().transfers == expected
+
+
+def test_a_market_without_a_live_feed_says_nothing_about_transfers() -> None:
+    scanner = Scanner([SimFeed(seed=3)], EngineConfig(), clock=lambda: 1000.0)
+    assert scanner.step().transfers == {}

@@ -79,7 +79,8 @@ def test_backup_name_is_timestamped_and_never_reused(tmp_path: Path) -> None:
 def test_lock_held_elsewhere_is_refused_after_the_timeout(tmp_path: Path) -> None:
     target = tmp_path / "watchlists.toml"
     holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLD_LOCK, str(target)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _HOLD_LOCK, str(target)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     try:
         assert holder.stdout is not None
@@ -97,12 +98,12 @@ def test_lock_held_elsewhere_is_refused_after_the_timeout(tmp_path: Path) -> Non
 
 
 _HOLD_LOCK = """
-import sys, time
+import sys
 from pathlib import Path
 from arbscope.storage.atomic import file_lock
 with file_lock(Path(sys.argv[1])):
     print("locked", flush=True)
-    time.sleep(30)
+    sys.stdin.read()  # holds until the test closes its input or kills it, however slow
 """
 
 _WRITE_FOREVER = """

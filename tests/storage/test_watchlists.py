@@ -13,6 +13,7 @@ from arbscope.storage.paths import watchlists_file
 from arbscope.storage.watchlists import (
     UnknownWatchlistError,
     WatchlistError,
+    WatchlistFileError,
     WatchlistStore,
 )
 
@@ -96,7 +97,7 @@ def test_comments_and_unknown_keys_survive_changes() -> None:
     )
 
 
-def test_broken_file_is_reported_store_runs_empty_and_first_change_keeps_a_backup() -> None:
+def test_broken_file_is_reported_store_runs_empty_and_a_change_is_refused() -> None:
     broken = '[watchlists.majors]\nsymbols = ["BTC/USDT", "ETHUSDT"]\n'
     watchlists_file().parent.mkdir(parents=True)
     watchlists_file().write_text(broken)
@@ -106,18 +107,26 @@ def test_broken_file_is_reported_store_runs_empty_and_first_change_keeps_a_backu
     assert "watchlists.majors.symbols" in problem.message and "not BASE/QUOTE" in problem.message
     assert store.names() == []
     assert store.message is not None and "runs with no watchlists" in store.message
-    assert watchlists_file().read_text() == broken  # untouched until the user changes something
-
-    # A refused change does not count as saving: still no backup, file unchanged.
-    with pytest.raises(UnknownWatchlistError):
-        store.add_symbols("majors", ["SOL/USDT"])
+    assert "nothing is saved over it until it loads" in store.message
     assert watchlists_file().read_text() == broken
 
+    # Creating a list must not write a file holding only that list: refused, file named.
+    with pytest.raises(WatchlistFileError) as refused:
+        store.create("fresh", ["SOL/USDT"])
+    message = str(refused.value)
+    assert f"{watchlists_file()} does not load, so nothing was saved over it" in message
+    assert f"{watchlists_file()}, line 2: watchlists.majors.symbols" in message
+    # The file is named first, not a watchlist the empty store seems to lack.
+    with pytest.raises(WatchlistFileError, match="does not load"):
+        store.add_symbols("majors", ["SOL/USDT"])
+    assert watchlists_file().read_text() == broken
+    assert not [p for p in watchlists_file().parent.iterdir() if BACKUP_NAME.match(p.name)]
+
+    # Fixed by hand: the next change goes through.
+    watchlists_file().write_text(broken.replace('"ETHUSDT"', '"ETH/USDT"'))
     store.create("fresh", ["SOL/USDT"])
-    (backup,) = [p for p in watchlists_file().parent.iterdir() if BACKUP_NAME.match(p.name)]
-    assert store.last_backup == backup and backup.read_text() == broken
     assert store.problems == ()
-    assert WatchlistStore().names() == ["fresh"]
+    assert WatchlistStore().names() == ["majors", "fresh"]
 
 
 def test_unparsable_file_names_the_line() -> None:

@@ -7,6 +7,7 @@ import pytest
 from arbscope.engine.cross_currency import evaluate_cross, find_cross_routes
 from arbscope.engine.triangular import evaluate_triangle, find_triangles
 from arbscope.models import Opportunity
+from arbscope.storage.sections import PaperConfig
 from arbscope.storage.settings import Settings
 from arbscope.trading.balances import Balances
 from arbscope.trading.broker import BrokerConfig, PaperBroker
@@ -135,7 +136,7 @@ async def test_cross_route_on_a_static_rate_leaves_the_other_currency_as_exposur
 
 
 async def test_balances_come_back_from_the_trade_log_after_a_restart() -> None:
-    settings = Settings(starting_balances={"*": {"USDT": 10_000.0, "BTC": 2.0}})
+    settings = Settings(paper=PaperConfig(starting_balances={"*": {"USDT": 10_000.0, "BTC": 2.0}}))
     with TradeLog() as log:
         broker = PaperBroker.from_settings(
             settings, *_providers(), log=log, sleep=ScriptedSleep()

@@ -9,7 +9,7 @@ import pytest
 from arbscope.engine.risk import Check, RiskContext
 from arbscope.models import VenueHealth, VenueState
 from arbscope.storage.settings import Settings
-from arbscope.trading.quote import build_quote, thresholds_from_settings
+from arbscope.trading.quote import build_quote
 from tests.trading.helpers import T0, spatial_books, spatial_markets, spatial_opportunity
 
 
@@ -62,8 +62,8 @@ def test_no_route_gives_a_quote_that_says_why() -> None:
 
 
 def test_thresholds_come_from_settings() -> None:
-    settings = Settings.model_validate({"min_profit_threshold": 0.5, "risk_thin_edge_bps": 4})
-    thresholds = thresholds_from_settings(settings)
+    settings = Settings.model_validate({"risk": {"min_net_profit": 0.5, "thin_edge_bps": 4}})
+    thresholds = settings.risk
     assert thresholds.min_net_profit == 0.5
     assert thresholds.thin_edge_bps == 4.0
     assert thresholds.depth_warn_fraction == 0.5  # documented default

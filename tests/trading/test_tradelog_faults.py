@@ -13,6 +13,7 @@ import pytest
 
 from arbscope.cli import run
 from arbscope.storage import paths
+from arbscope.storage.sections import PaperConfig
 from arbscope.storage.settings import Settings
 from arbscope.trading import logschema
 from arbscope.trading.broker import PaperBroker
@@ -43,8 +44,8 @@ def digest(path: Path) -> str:
 
 def broker_on(log: TradeLog, books: Books | None = None) -> PaperBroker:
     return PaperBroker.from_settings(
-        Settings(starting_balances=ENOUGH), books or Books(*spatial_books()), spatial_markets(),
-        log, sleep=ScriptedSleep(),
+        Settings(paper=PaperConfig(starting_balances=ENOUGH)),
+        books or Books(*spatial_books()), spatial_markets(), log, sleep=ScriptedSleep(),
     )
 
 

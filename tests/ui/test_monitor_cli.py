@@ -14,10 +14,12 @@ import pytest
 from textual.pilot import Pilot
 
 from arbscope.cli import run
+from arbscope.market.runner import ScannerThread
+from arbscope.storage.paths import user_themes_dir
 from arbscope.ui.app import ArbscopeApp
-from arbscope.ui.runner import ScannerThread
 from arbscope.ui.widgets.opportunities import OpportunitiesTable
 from arbscope.ui.widgets.status_bar import StatusBar
+from tests.ui.bad_themes import write_bad_themes
 
 FIRST_FRAME = """
 import json, sys
@@ -75,6 +77,18 @@ def test_plain_arbscope_opens_the_monitor_on_the_simulated_market(
     assert first.scanner.snapshot.source == "SIM"
     assert seeded.settings.seed == 11
     assert {symbol for _, symbol in narrowed.scanner.scanner.service.markets()} == {"BTC/USDT"}
+
+
+def test_the_monitor_opens_beside_theme_files_that_do_not_load(
+    runs: list[ArbscopeApp], capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = write_bad_themes(user_themes_dir())
+    assert run(["monitor", "--sim", "--symbols", "BTC/USDT"]) == 0
+    assert "failed" not in capsys.readouterr().err
+    (app,) = runs
+    reported = [str(error) for error in app.loaded_themes.errors]
+    for report in expected.values():
+        assert any(report in line for line in reported), report
 
 
 def test_bad_source_flags_exit_2_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:

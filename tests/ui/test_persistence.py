@@ -14,15 +14,19 @@ from textual.widgets import OptionList
 
 from arbscope.cli import UsageError
 from arbscope.cli.sources import add_source_arguments
+from arbscope.cli.watched import watched_feeds
 from arbscope.models import MarketSnapshot
 from arbscope.storage.paths import settings_file, user_themes_dir, watchlists_file
-from arbscope.storage.settings import load_settings
+from arbscope.storage.sections import UiSettings
+from arbscope.storage.settings import load_settings, with_changes
 from arbscope.storage.watchlists import WatchlistStore
 from arbscope.ui.app import ArbscopeApp
 from arbscope.ui.screens.watchlists import WatchlistScreen
 from arbscope.ui.themes import builtin_themes_dir
-from arbscope.ui.watching import WatchSetup, watched_feeds
-from tests.ui.conftest import SIZE, make_app
+from arbscope.ui.watching import WatchSetup
+from tests.fifo import fifo_never_read
+from tests.ui.bad_themes import good_theme, write_bad_themes
+from tests.ui.conftest import SIZE, make_app, notifications
 from tests.ui.sim_driver import SteppedMarket
 
 BROKEN_WATCHLISTS = """schema_version = 1
@@ -35,7 +39,7 @@ symbols = ["BTC/USDT", "ETH/USDT"
 
 
 def messages(app: ArbscopeApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    return [f"{n.title}: {n.message}" for n in notifications(app)]
 
 
 def next_start(market: SteppedMarket) -> ArbscopeApp:
@@ -50,7 +54,8 @@ async def pick_theme(pilot: Pilot[None], name: str) -> None:
     await pilot.pause()
     assert isinstance(pilot.app.screen, CommandPalette)
     await pilot.press(*name)
-    await pilot.pause(0.3)  # the palette searches in a worker
+    await pilot.app.workers.wait_for_complete()  # the palette searches in a worker
+    await pilot.pause()
     await pilot.press("enter")
     await pilot.pause()
 
@@ -197,7 +202,7 @@ async def test_alerts_notify_once_per_crossing_and_ring_the_bell_when_asked(
     symbols = sorted({leg.symbol for leg in route.legs})
     store.create("watch", symbols)
     watched = store.set_alert("watch", route.route_id, route.net_bps - 1.0)
-    app = ArbscopeApp(market.scanner, market.settings.model_copy(update={"alert_bell": True}),
+    app = ArbscopeApp(market.scanner, with_changes(market.settings, {"ui.alert_bell": True}),
                       clock=market.clock, refresh_timer=False, start_scanner=False,
                       watch=WatchSetup(store, watched))
     bells: list[None] = []
@@ -228,3 +233,45 @@ def test_the_settings_file_is_named_at_start_when_it_does_not_load() -> None:
     notices = settings_notices(load_settings())
     assert notices and "settings.toml" in notices[0].message and "line 1" in notices[0].message
     assert path.read_text(encoding="utf-8") == "theme = \n"
+
+
+async def test_the_monitor_starts_with_every_kind_of_bad_theme_and_names_each(
+    market: SteppedMarket,
+) -> None:
+    expected = write_bad_themes(user_themes_dir())
+    (user_themes_dir() / "mine.toml").write_text(good_theme("mine"), encoding="utf-8")
+    # The saved theme is the one whose variables Textual could not apply.
+    settings = market.settings.model_copy(update={"ui": UiSettings(theme="unusable")})
+    with fifo_never_read(user_themes_dir() / "pipe.toml"):
+        app = ArbscopeApp(market.scanner, settings, clock=market.clock,
+                          refresh_timer=False, start_scanner=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        reports = [n.message for n in notifications(app) if n.title == "Theme file not loaded"]
+        for report in expected.values():
+            assert any(report in shown for shown in reports), report
+        assert any("pipe.toml: is a FIFO" in shown for shown in reports)
+        assert app.theme == "arbscope-dark" and "mine" in app.available_themes
+        app.refresh_panes()  # the monitor runs: the panes draw a frame
+        await pilot.pause()
+        assert app.frames >= 1 and app.shown_snapshot is not None
+
+
+async def test_a_theme_picked_with_a_broken_settings_file_stays_on_and_is_not_saved(
+    market: SteppedMarket,
+) -> None:
+    broken = '# mine\ntrade_notional = 250.0\nseed = = 3\n'  # a typo on line 3
+    settings_file().parent.mkdir(parents=True)
+    settings_file().write_text(broken, encoding="utf-8")
+    app = make_app(market)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pick_theme(pilot, "arbscope-light")
+        assert app.theme == "arbscope-light"  # on for this session
+        refused = [n.message for n in notifications(app) if n.title == "Theme not saved"]
+        assert refused, messages(app)
+        assert "theme 'arbscope-light' is on for this session but could not be saved" in (
+            refused[0])
+        assert f"{settings_file()}, line 3: not valid TOML" in refused[0]
+    assert settings_file().read_text(encoding="utf-8") == broken
+    assert not list(settings_file().parent.glob("settings.toml.bak-*"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from arbscope.ui.themes import (
     load_theme_file,
     load_themes,
 )
+from tests.fifo import fifo_never_read
+from tests.ui.bad_themes import good_theme, write_bad_themes
 
 REPO_THEMES = Path(__file__).resolve().parents[2] / "themes"
 SHIPPED = sorted(builtin_themes_dir().glob("*.toml"))
@@ -128,3 +131,45 @@ def test_a_user_theme_with_a_builtin_name_replaces_it(tmp_path: Path) -> None:
     loaded = load_themes([builtin_themes_dir(), tmp_path])
     assert loaded.themes[DEFAULT_THEME].variables.bid == "#0000FF"
     assert default_variables(loaded)["bid"] == "#0000FF"
+
+
+def test_every_kind_of_bad_theme_is_reported_with_file_and_line_and_the_rest_load(
+    tmp_path: Path,
+) -> None:
+    user = tmp_path / "themes"
+    expected = write_bad_themes(user)
+    (user / "mine.toml").write_text(good_theme("mine"), encoding="utf-8")
+    with fifo_never_read(user / "pipe.toml"):
+        loaded = load_themes([builtin_themes_dir(), user])
+    assert "mine" in loaded.themes and DEFAULT_THEME in loaded.themes
+    reports = {error.path.name: str(error) for error in loaded.errors}
+    assert set(reports) == {*expected, "pipe.toml"}
+    for name, report in expected.items():
+        assert report in reports[name], reports[name]
+    assert "pipe.toml: is a FIFO (named pipe), not a regular file" in reports["pipe.toml"]
+
+
+def test_a_file_that_is_not_utf8_names_the_line_of_the_first_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    # Lines 1-2 are ASCII; line 3 holds 0xFF, which no UTF-8 text contains.
+    path.write_bytes(b'name = "mine"\nprimary = "#000000"\ndescription = "\xff"\n')
+    with pytest.raises(ThemeFileError) as caught:
+        load_theme_file(path)
+    assert caught.value.line == 3 and caught.value.path == path
+    assert str(caught.value) == f"{path}, line 3: is not UTF-8 text; save it as UTF-8"
+
+
+def test_extra_variables_must_be_css_values_textual_can_use(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    for extra, reason in (
+        ('odd = "}{"', "odd = '}{' is not a CSS value"),
+        ('odd = "$bid"', "odd = '$bid' may not refer to another variable"),
+        ("odd = { a = 1 }", "odd must be a string"),
+    ):
+        path.write_text(good_theme("mine") + extra + "\n", encoding="utf-8")
+        with pytest.raises(ThemeFileError, match=re.escape(reason)):
+            load_theme_file(path)
+    # A style variable keeps its style value; colours and plain values stay allowed.
+    path.write_text(good_theme("mine") + 'block-cursor-text-style = "bold"\n', encoding="utf-8")
+    variables = load_theme_file(path).to_textual().variables
+    assert variables["block-cursor-text-style"] == "bold"

@@ -82,7 +82,7 @@ async def test_open_change_size_and_confirm_executes_and_logs() -> None:
         assert table.row_count == 1
         await pilot.press("e")
         await pilot.pause()
-        exported = sorted(paths.data_dir().glob("trades-*.csv"))
+        exported = sorted((paths.data_dir() / "exports").glob("trades-*.csv"))
         assert len(exported) == 1
         rows = list(csv.DictReader(exported[0].open()))
         assert [r["side"] for r in rows] == ["buy", "sell"]

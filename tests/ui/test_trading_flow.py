@@ -17,8 +17,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
-from arbscope.engine.risk import Check
+from arbscope.engine.config import EngineConfig
+from arbscope.engine.risk import Check, RiskThresholds
 from arbscope.storage import paths
+from arbscope.storage.sections import PaperConfig
 from arbscope.storage.settings import Settings
 from arbscope.trading.execution import ExecutionStatus, TradeAction
 from arbscope.trading.tradelog import TradeLog
@@ -26,7 +28,7 @@ from arbscope.ui.app import ArbscopeApp
 from arbscope.ui.screens.ticket import TradeTicketScreen
 from arbscope.ui.widgets.risk_checklist import RiskChecklistPane
 from arbscope.ui.widgets.trade_log_narrow import NarrowTradeLogPane
-from tests.ui.conftest import SIZE, make_app
+from tests.ui.conftest import SIZE, make_app, notifications
 from tests.ui.sim_driver import SteppedMarket
 
 SnapCompare = Callable[..., bool]
@@ -38,7 +40,7 @@ def ticket_of(app: ArbscopeApp) -> TradeTicketScreen:
 
 
 def messages(app: ArbscopeApp) -> list[str]:
-    return [n.message for n in app._notifications]
+    return [n.message for n in notifications(app)]
 
 
 async def confirm(pilot: Pilot[None], screen: TradeTicketScreen) -> None:
@@ -120,9 +122,9 @@ async def test_select_ticket_resize_confirm_log_export_and_find_it_after_a_resta
             assert leg.venue in summary
         assert pane.border_title == "Trade log · 1 trade"
 
-        # e: the CSV lands in the data folder and the notification says where.
+        # e: the CSV lands in the data folder's exports/ and the notification says where.
         await pilot.press("e")
-        [exported] = sorted(paths.data_dir().glob("trades-*.csv"))
+        [exported] = sorted((paths.data_dir() / "exports").glob("trades-*.csv"))
         assert any(str(exported) in m for m in messages(app))
         with exported.open(newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -215,8 +217,9 @@ async def test_a_statistical_route_opens_a_position_that_c_closes() -> None:
     # A short window and a low entry threshold: statistical signals within seconds. Their
     # expected edge rarely beats a round trip of fees this early, so the profit threshold
     # is lowered for the test: the position mechanics are what it is about.
-    settings = Settings(seed=7, stat_min_samples=5, stat_entry_z=1.5, stat_window_s=10.0,
-                        min_profit_threshold=-1e9)
+    settings = Settings(seed=7, engine=EngineConfig(stat_min_samples=5, stat_entry_z=1.5,
+                                                    stat_window_s=10.0),
+                        risk=RiskThresholds(min_net_profit=-1e9))
     market = SteppedMarket(settings=settings)
     market.advance(3.0)
     app = make_app(market)
@@ -274,8 +277,10 @@ def test_the_data_folder_is_the_tests_own(tmp_path: Path) -> None:
 async def test_with_auto_close_a_statistical_position_closes_once_its_z_reverts() -> None:
     # As above, plus stat_auto_close: the market is stepped (bounded) until the pair's z
     # is back within the exit band (abs(z) <= 0.5), then one refresh closes the position.
-    settings = Settings(seed=7, stat_min_samples=5, stat_entry_z=1.5, stat_window_s=10.0,
-                        min_profit_threshold=-1e9, stat_auto_close=True, stat_exit_z=0.5)
+    settings = Settings(seed=7, engine=EngineConfig(stat_min_samples=5, stat_entry_z=1.5,
+                                                    stat_window_s=10.0, stat_exit_z=0.5),
+                        risk=RiskThresholds(min_net_profit=-1e9),
+                        paper=PaperConfig(stat_auto_close=True))
     market = SteppedMarket(settings=settings)
     market.advance(3.0)
     app = make_app(market)
@@ -316,8 +321,10 @@ async def test_a_paused_display_still_auto_closes_and_logs_a_reverted_position()
     # As above, but the display is paused (p) before the market moves: the session is fed
     # every snapshot the app reads whatever the display does, so the position closes and
     # is logged while the screen still shows the frozen snapshot.
-    settings = Settings(seed=7, stat_min_samples=5, stat_entry_z=1.5, stat_window_s=10.0,
-                        min_profit_threshold=-1e9, stat_auto_close=True, stat_exit_z=0.5)
+    settings = Settings(seed=7, engine=EngineConfig(stat_min_samples=5, stat_entry_z=1.5,
+                                                    stat_window_s=10.0, stat_exit_z=0.5),
+                        risk=RiskThresholds(min_net_profit=-1e9),
+                        paper=PaperConfig(stat_auto_close=True))
     market = SteppedMarket(settings=settings)
     market.advance(3.0)
     app = make_app(market)

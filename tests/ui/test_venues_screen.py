@@ -81,3 +81,15 @@ async def test_v_in_the_monitor_opens_the_venue_view(market: SteppedMarket) -> N
         text = _shown_text(app)
         for venue in market.scanner.snapshot.health:
             assert venue in text
+
+
+def test_symbols_down_on_a_live_venue_are_listed_before_its_last_error() -> None:
+    health = VenueHealth(
+        venue="binance", state=VenueState.LIVE, last_update_ts=NOW - 0.25,
+        errors=2, last_error="BLZ/ETH: BadSymbol: Invalid symbol.",
+        down_symbols=("BLZ/ETH",),
+    )
+    snapshot = _snapshot().model_copy(update={"health": {"binance": health}})
+    (row,) = health_rows(snapshot)
+    assert row[1] == "live"
+    assert row[9] == "down: BLZ/ETH · BLZ/ETH: BadSymbol: Invalid symbol."

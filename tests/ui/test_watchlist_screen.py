@@ -9,6 +9,7 @@ from textual.widgets import Input, OptionList, Static
 from arbscope.storage.paths import watchlists_file
 from arbscope.storage.watchlists import WatchlistStore
 from arbscope.ui.screens.watchlists import WatchlistScreen
+from tests.ui.conftest import notifications
 from tests.ui.watchlist_screen_app import WatchlistHostApp
 
 APP_FILE = Path(__file__).parent / "watchlist_screen_app.py"
@@ -101,7 +102,7 @@ async def test_refused_change_keeps_the_prompt_and_file() -> None:
         screen = screen_of(app)
         assert screen.mode == "new"  # still asking, so the name can be corrected
         assert watchlists_file().read_text() == before
-        assert any("already exists" in n.message for n in app._notifications)
+        assert any("already exists" in n.message for n in notifications(app))
         await pilot.press("escape", "a", *"nonsense", "enter")  # not BASE/QUOTE
         await pilot.pause()
         assert watchlists_file().read_text() == before
@@ -119,9 +120,10 @@ async def test_switching_and_follow_none_post_messages() -> None:
         assert WatchlistStore().active_name is None
 
 
-async def test_broken_file_is_shown_and_first_change_keeps_it_as_backup() -> None:
+async def test_broken_file_is_shown_and_a_change_is_refused_leaving_it_alone() -> None:
+    broken = '[watchlists.majors]\nsymbols = ["BTC/USDT", "nope"]\n'
     watchlists_file().parent.mkdir(parents=True)
-    watchlists_file().write_text('[watchlists.majors]\nsymbols = ["BTC/USDT", "nope"]\n')
+    watchlists_file().write_text(broken)
     app = WatchlistHostApp(store=WatchlistStore())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -131,10 +133,11 @@ async def test_broken_file_is_shown_and_first_change_keeps_it_as_backup() -> Non
         assert "line 2" in str(problems.render())
         await pilot.press("n", *"fresh", "enter")
         await pilot.pause()
-        assert not problems.has_class("-shown")
-        backups = list(watchlists_file().parent.glob("watchlists.toml.bak-*"))
-        assert len(backups) == 1 and "nope" in backups[0].read_text()
-        assert WatchlistStore().names() == ["fresh"]
+        assert problems.has_class("-shown")
+        refused = [n.message for n in notifications(app) if n.title == "Not saved"]
+        assert refused and "does not load, so nothing was saved over it" in refused[0]
+        assert watchlists_file().read_text() == broken
+        assert not list(watchlists_file().parent.glob("watchlists.toml.bak-*"))
 
 
 async def test_changes_made_elsewhere_are_seen_when_the_screen_opens() -> None:

@@ -22,6 +22,7 @@ from textual.containers import Vertical
 from arbscope.engine.config import EngineConfig
 from arbscope.engine.spatial import evaluate_spatial
 from arbscope.models import BookKey, Market, MarketSnapshot, OrderBook, VenueHealth, VenueState
+from arbscope.storage.sections import PaperConfig
 from arbscope.storage.settings import Settings
 from arbscope.trading.accounting import execution_summary
 from arbscope.trading.execution import Execution
@@ -128,7 +129,7 @@ class TradingHostApp(ThemedApp):
         self.market = HandMarket()
         self.results: list[float | None] = []
         self.session = TradingSession(
-            Settings(starting_balances=STARTING), self.market, clock=lambda: NOW,
+            Settings(paper=PaperConfig(starting_balances=STARTING)), self.market, clock=lambda: NOW,
             sleep=_no_latency, volatility=FixedVolatility(),
         )
 

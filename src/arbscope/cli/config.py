@@ -1,21 +1,24 @@
 """`arbscope config path|show|check`: where the files are, what arbscope runs with, what is wrong.
 
 `check` exits 2 when settings.toml, watchlists.toml or a user theme does not
-load, listing each problem as `file, line N: field: reason`.
+load (not TOML, not UTF-8, a bad value, a FIFO in its place ...), listing each
+problem as `file, line N: field: reason`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
 import tomlkit
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from arbscope.cli import EXIT_OK, EXIT_USAGE
 from arbscope.storage import paths
-from arbscope.storage.settings import Settings, load_settings
+from arbscope.storage.settings import Settings, VenueSettings, load_settings
 from arbscope.storage.watchlists import WatchlistStore
 
 
@@ -58,37 +61,62 @@ def show_paths(args: argparse.Namespace) -> int:
 
 
 def settings_as_toml(settings: Settings) -> str:
-    """Every field, each preceded by its meaning: the reference a user edits from."""
+    """Every field, section by section, each preceded by its one-line meaning and default:
+    the reference a user edits from."""
     doc = tomlkit.document()
-    data = settings.model_dump(mode="json", exclude_none=True)
-    fields = Settings.model_fields
-    # Plain values first: TOML puts every [table] after them anyway.
-    ordered = sorted(data, key=lambda key: isinstance(data[key], dict))
-    for key in ordered:
-        info = fields.get(key)
-        comments = [tomlkit.comment(line.strip()) for line in _description(info).splitlines()]
-        value = _without_none(data[key])
-        if isinstance(value, dict):
-            # The meaning goes inside the table, under its [header].
-            doc.add(key, _table(value, comments))
-        else:
+    data, defaults = settings.model_dump(mode="json"), Settings().model_dump(mode="json")
+    for key, info in Settings.model_fields.items():
+        if not isinstance(data.get(key), dict):
             doc.add(tomlkit.nl())
-            for comment in comments:
-                doc.add(comment)
-            doc.add(key, value)
+            _add_field(doc, key, info, data[key], defaults[key])
+    for key, info in Settings.model_fields.items():
+        if not isinstance(data.get(key), dict):
+            continue
+        table = tomlkit.table()
+        table.add(tomlkit.comment(" ".join((info.description or "").split())))
+        model = _model_of(info)
+        if model is not None:
+            for name, field in model.model_fields.items():
+                if name in data[key]:
+                    _add_field(table, name, field, data[key][name], defaults[key][name])
+        else:
+            # venues: what a venue may set, then each venue's own table.
+            venue_defaults = VenueSettings().model_dump(mode="json")
+            for name, field in VenueSettings.model_fields.items():
+                table.add(tomlkit.comment(f"NAME.{_one_line(name, field, venue_defaults[name])}"))
+            for venue, values in data[key].items():
+                table.add(venue, _inline(_without_none(values)))
+        doc.add(key, table)
     return tomlkit.dumps(doc)
 
 
-def _description(info: FieldInfo | None) -> str:
-    return (info.description or "") if info is not None else ""
+def _add_field(table: Any, key: str, info: FieldInfo, value: Any, default: Any) -> None:
+    table.add(tomlkit.comment(_one_line(key, info, default)))
+    if value is None:
+        table.add(tomlkit.comment(f"{key} is unset"))
+    else:
+        table.add(key, _inline(_without_none(value)) if isinstance(value, dict) else value)
 
 
-def _table(value: dict[str, Any], comments: list[Any] | None = None) -> Any:
-    table = tomlkit.table()
-    for comment in comments or []:
-        table.add(comment)
+def _one_line(key: str, info: FieldInfo, default: Any) -> str:
+    """`key: meaning (default: X)`, the field's docstring on one line."""
+    meaning = " ".join((info.description or "").split())
+    shown = "unset" if default is None else json.dumps(default)
+    return f"{key}: {meaning} (default: {shown})"
+
+
+def _model_of(info: FieldInfo) -> type[BaseModel] | None:
+    annotation = info.annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _inline(value: dict[str, Any]) -> Any:
+    # Inline, so a table-valued field stays under its own comment inside its section.
+    table = tomlkit.inline_table()
     for key, item in value.items():
-        table.add(key, _table(item) if isinstance(item, dict) else item)
+        table.append(key, _inline(item) if isinstance(item, dict) else item)
     return table
 
 
@@ -118,17 +146,17 @@ def check(args: argparse.Namespace) -> int:
     problems += [str(problem) for problem in store.problems]
     theme_names, theme_problems = _check_themes()
     problems += theme_problems
-    if loaded.ok and theme_names is not None and loaded.settings.theme not in theme_names:
+    if loaded.ok and theme_names is not None and loaded.settings.ui.theme not in theme_names:
         known = ", ".join(sorted(theme_names))
-        print(f"note: theme {loaded.settings.theme!r} is not installed ({known}); "
+        print(f"note: theme {loaded.settings.ui.theme!r} is not installed ({known}); "
               "the app starts with the default theme")
     if problems:
         print("arbscope config: error: these files do not load, so arbscope runs without them:",
               file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
-        print("Fix them by hand; a file is replaced only when you next save that kind of "
-              "setting, and then kept first as NAME.bak-TIMESTAMP.", file=sys.stderr)
+        print("Fix them by hand: arbscope never saves over a file that does not load.",
+              file=sys.stderr)
         return EXIT_USAGE
     described = "found" if loaded.exists else "not created yet, defaults apply"
     print(f"ok: {loaded.path} ({described})")

@@ -18,11 +18,12 @@ from arbscope.cli.sources import (
     load_cli_settings,
     market_clock,
 )
+from arbscope.cli.watched import watched_feeds
 from arbscope.market.scanner import Scanner
 from arbscope.market.sim_venues import all_symbols
 from arbscope.storage.settings import load_settings
 from arbscope.storage.watchlists import WatchlistStore
-from arbscope.ui.watching import settings_notices, watched_feeds
+from arbscope.ui.watching import settings_notices
 
 if TYPE_CHECKING:
     from arbscope.ui.app import ArbscopeApp
@@ -60,8 +61,8 @@ def build_app(args: argparse.Namespace) -> ArbscopeApp:
     clock = market_clock(feeds)
     scanner = Scanner(feeds, settings.engine_config(), clock=clock)
 
+    from arbscope.market.runner import ScannerThread
     from arbscope.ui.app import ArbscopeApp
-    from arbscope.ui.runner import ScannerThread
 
     return ArbscopeApp(ScannerThread(scanner), settings, clock=clock, watch=watch)
 

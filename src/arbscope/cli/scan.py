@@ -1,6 +1,6 @@
 """`arbscope scan`: print each opportunity when its route opens, without the UI.
 
-`--json` prints one JSON object per line (DESIGN.md "Headless output") and
+`--json` prints one JSON object per line (docs/ARCHITECTURE.md "Headless output") and
 the summary on stderr; otherwise an aligned table and the summary on stdout.
 """
 
@@ -194,7 +194,7 @@ async def _scan(scanner: Scanner, report: OpeningReport, poll_s: float = 0.05) -
 
 
 def main(args: argparse.Namespace) -> int:
-    settings = load_cli_settings({"trade_notional": args.size})
+    settings = load_cli_settings({"engine.trade_notional": args.size})
     feeds = build_feeds(args, settings)
     clock = market_clock(feeds)
     as_fast_as_possible = any(isinstance(f, ReplayFeed) and f.speed is None for f in feeds)
@@ -206,7 +206,7 @@ def main(args: argparse.Namespace) -> int:
         interval_s=0.0 if as_fast_as_possible else 0.05,
     )
     start = clock()
-    min_bps = args.min_bps if args.min_bps is not None else settings.min_net_bps
+    min_bps = args.min_bps if args.min_bps is not None else settings.engine.min_net_bps
     report = OpeningReport(
         out=sys.stdout,
         as_json=args.json,
@@ -225,4 +225,6 @@ def main(args: argparse.Namespace) -> int:
     for venue, health in scanner.service.health().items():
         if health.last_error and health.errors:
             print(f"note: {venue}: {health.last_error}", file=sys.stderr)
+        if health.down_symbols:
+            print(f"note: {venue}: down now: {', '.join(health.down_symbols)}", file=sys.stderr)
     return EXIT_OK

@@ -2,7 +2,8 @@
 
 SOURCE is `--sim` (the default), `--replay FILE [--speed X]` or
 `--live VENUE,...`; `--symbols`, `--seed` and `--watchlist` narrow it.
-`build_feeds` turns the parsed flags into feeds; each source is one branch.
+`build_feeds` turns the parsed flags into feeds through `SOURCES`, where each
+source registers how its flag is recognised and how its feeds are built.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from arbscope.cli import UsageError
@@ -109,14 +111,41 @@ def load_cli_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         raise UsageError(str(exc)) from None
 
 
+@dataclass(frozen=True, slots=True)
+class FeedRequest:
+    """What a source's builder is given: the flags, the settings, the symbols they narrow to."""
+
+    args: argparse.Namespace
+    settings: Settings
+    symbols: list[str] | None
+    default_speed: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One SOURCE of books: how the flags name it and how its feeds are built."""
+
+    name: str
+    """As `source` in settings.toml says it: "sim", "replay", "live"."""
+    usage: str
+    """Its flag as the usage message spells it."""
+    given: Callable[[argparse.Namespace], bool]
+    """Whether the flags ask for it (else settings.toml's `source` decides)."""
+    build: Callable[[FeedRequest], list[Feed]]
+    """Its feeds; raises UsageError (exit 2) saying what is wrong with the flags."""
+
+
+SOURCES: dict[str, Source] = {}
+"""Every source, by name: a new feed is one builder plus one `register_source` call."""
+
+
+def register_source(source: Source) -> None:
+    SOURCES[source.name] = source
+
+
 def chosen_source(args: argparse.Namespace, settings: Settings) -> str:
-    if args.replay is not None:
-        return "replay"
-    if args.live is not None:
-        return "live"
-    if args.sim:
-        return "sim"
-    return settings.source
+    """The source the flags name, else settings.toml's."""
+    return next((s.name for s in SOURCES.values() if s.given(args)), settings.source)
 
 
 def build_feeds(
@@ -126,58 +155,71 @@ def build_feeds(
 
     default_speed: replay speed when `--speed` is not given (None: as fast as possible).
     """
-    source = chosen_source(args, settings)
-    if args.speed is not None and source != "replay":
+    name = chosen_source(args, settings)
+    if args.speed is not None and name != "replay":
         raise UsageError("--speed applies to --replay FILE only")
-    if args.seed is not None and source != "sim":
+    if args.seed is not None and name != "sim":
         raise UsageError("--seed applies to the simulated market (--sim) only")
-    symbols = _symbols(args)
+    source = SOURCES.get(name)
+    if source is None:
+        spelled = ", ".join(s.usage for s in SOURCES.values())
+        raise UsageError(f"unknown source {name!r}; use one of {spelled}")
+    return source.build(FeedRequest(args, settings, _symbols(args), default_speed))
 
-    if source == "sim":
-        from arbscope.market.sim import SimFeed
 
-        try:
-            return [SimFeed(seed=settings.seed, symbols=symbols)]
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+def _sim_feeds(request: FeedRequest) -> list[Feed]:
+    from arbscope.market.sim import SimFeed
 
-    if source == "replay":
-        if args.replay is None:
-            raise UsageError(
-                "settings.toml says source = 'replay' but no file was given: "
-                "add --replay FILE, or --sim"
-            )
-        pace = args.speed if args.speed is not None else default_speed
-        try:
-            return [ReplayFeed(args.replay, speed=pace, settings=settings, symbols=symbols)]
-        except ReplayError as exc:
-            raise UsageError(f"cannot replay: {exc}") from None
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    try:
+        return [SimFeed(seed=request.settings.seed, symbols=request.symbols)]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
-    if source == "live":
-        # Imported here: ccxt loads only when live markets are asked for.
-        from arbscope.market.ccxt_feed import DEFAULT_LIVE_SYMBOLS, CcxtFeed, LiveSetupError
 
-        venues = [name.lower() for name in (args.live or settings.live_venues)]
-        if load_settings().problems:
-            # The defaults would reach other hosts than the venue options the user wrote
-            # (a proxy, a test host), and a refused file may hold credentials.
-            raise UsageError(
-                "settings.toml did not load (see above); live markets use the venues' "
-                "settings as written, so fix the file first"
-            )
-        try:
-            feed = CcxtFeed(venues, symbols or DEFAULT_LIVE_SYMBOLS, settings.venues)
-            # Loads each venue's markets to check the symbols ("did you mean").
-            unreachable = feed.prepare_blocking()
-        except LiveSetupError as exc:
-            raise UsageError(str(exc)) from None
-        for venue, error in unreachable.items():
-            print(f"{venue} unreachable now ({error}); retried while running", file=sys.stderr)
-        return [feed]
+def _replay_feeds(request: FeedRequest) -> list[Feed]:
+    args = request.args
+    if args.replay is None:
+        raise UsageError(
+            "settings.toml says source = 'replay' but no file was given: "
+            "add --replay FILE, or --sim"
+        )
+    pace = args.speed if args.speed is not None else request.default_speed
+    try:
+        return [ReplayFeed(args.replay, speed=pace, settings=request.settings,
+                           symbols=request.symbols)]
+    except ReplayError as exc:
+        raise UsageError(f"cannot replay: {exc}") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
-    raise UsageError(f"unknown source {source!r}; use --sim, --replay FILE or --live VENUE,...")
+
+def _live_feeds(request: FeedRequest) -> list[Feed]:
+    # Imported here: ccxt loads only when live markets are asked for.
+    from arbscope.market.ccxt_feed import DEFAULT_LIVE_SYMBOLS, CcxtFeed, LiveSetupError
+
+    settings = request.settings
+    venues = [name.lower() for name in (request.args.live or settings.live_venues)]
+    if load_settings().problems:
+        # The defaults would reach other hosts than the venue options the user wrote
+        # (a proxy, a test host), and a refused file may hold credentials.
+        raise UsageError(
+            "settings.toml did not load (see above); live markets use the venues' "
+            "settings as written, so fix the file first"
+        )
+    try:
+        feed = CcxtFeed(venues, request.symbols or DEFAULT_LIVE_SYMBOLS, settings.venues)
+        # Loads each venue's markets to check the symbols ("did you mean").
+        unreachable = feed.prepare_blocking()
+    except LiveSetupError as exc:
+        raise UsageError(str(exc)) from None
+    for venue, error in unreachable.items():
+        print(f"{venue} unreachable now ({error}); retried while running", file=sys.stderr)
+    return [feed]
+
+
+register_source(Source("sim", "--sim", lambda a: bool(a.sim), _sim_feeds))
+register_source(Source("replay", "--replay FILE", lambda a: a.replay is not None, _replay_feeds))
+register_source(Source("live", "--live VENUE,...", lambda a: a.live is not None, _live_feeds))
 
 
 def market_clock(feeds: Sequence[Feed]) -> Callable[[], float]:

@@ -15,7 +15,8 @@ from typing import Any
 
 from arbscope.cli import EXIT_OK, UsageError
 from arbscope.storage import paths
-from arbscope.trading.export import CSV_COLUMNS, export_csv, write_csv
+from arbscope.storage.outputs import OutputRefused
+from arbscope.trading.export import CSV_HEADER, export_csv, write_csv
 from arbscope.trading.tradelog import TradeLog, TradeRow
 
 
@@ -46,6 +47,11 @@ def register(subparsers: Any) -> None:
     )
     export.add_argument(
         "--csv", required=True, metavar="FILE", help="CSV file to write, or - for standard output"
+    )
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="replace FILE if it is an existing CSV (never arbscope's own files)",
     )
     export.set_defaults(handler=export_trades)
 
@@ -135,7 +141,7 @@ def export_trades(args: argparse.Namespace) -> int:
     log = _open_existing()
     if target == "-":
         if log is None:
-            print(",".join(CSV_COLUMNS))
+            print(CSV_HEADER)
         else:
             with log:
                 write_csv(log, sys.stdout)
@@ -145,11 +151,13 @@ def export_trades(args: argparse.Namespace) -> int:
         raise UsageError(f"folder {path.parent} does not exist: create it or pick another FILE")
     if path.is_dir():
         raise UsageError(f"{path} is a folder: give a file name such as {path / 'trades.csv'}")
-    if log is None:
-        path.write_text(",".join(CSV_COLUMNS) + "\n")
-        rows = 0
-    else:
-        with log:
-            rows = export_csv(log, path)
+    try:
+        if log is None:
+            rows = export_csv(None, path, force=args.force)
+        else:
+            with log:
+                rows = export_csv(log, path, force=args.force)
+    except OutputRefused as exc:
+        raise UsageError(str(exc)) from None
     print(f"wrote {rows} leg row{'s' if rows != 1 else ''} to {path}")
     return EXIT_OK

@@ -7,7 +7,6 @@ Every change is saved at once, safely beside another arbscope doing the same
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from arbscope.cli import EXIT_OK, UsageError
@@ -65,10 +64,9 @@ def register(subparsers: Any) -> None:
 
 def _store(read_only: bool) -> WatchlistStore:
     store = WatchlistStore()
+    # A change to a file that does not load is refused by the store, naming its lines.
     if store.problems and read_only:
         raise UsageError(store.message or "watchlists.toml does not load")
-    if store.message:
-        print(store.message, file=sys.stderr)
     return store
 
 
@@ -76,15 +74,6 @@ def _symbols_line(watchlist: Watchlist) -> str:
     count = len(watchlist.symbols)
     listed = ", ".join(watchlist.symbols) if watchlist.symbols else "no symbols yet"
     return f"{count} symbol{'' if count == 1 else 's'}: {listed}"
-
-
-def _saved(store: WatchlistStore) -> None:
-    if store.last_backup is not None:
-        print(
-            f"note: {store.path.name} did not load; it was kept as {store.last_backup} "
-            "before this change was saved",
-            file=sys.stderr,
-        )
 
 
 def list_watchlists(args: argparse.Namespace) -> int:
@@ -127,7 +116,6 @@ def create_watchlist(args: argparse.Namespace) -> int:
         watchlist = store.create(args.name, args.symbols, venues)
     except WatchlistError as exc:
         raise UsageError(str(exc)) from None
-    _saved(store)
     print(f"created {watchlist.name}: {_symbols_line(watchlist)}")
     return EXIT_OK
 
@@ -138,7 +126,6 @@ def rename_watchlist(args: argparse.Namespace) -> int:
         watchlist = store.rename(args.name, args.new_name)
     except WatchlistError as exc:
         raise UsageError(str(exc)) from None
-    _saved(store)
     print(f"renamed {args.name} to {watchlist.name}")
     return EXIT_OK
 
@@ -149,7 +136,6 @@ def delete_watchlist(args: argparse.Namespace) -> int:
         store.delete(args.name)
     except WatchlistError as exc:
         raise UsageError(str(exc)) from None
-    _saved(store)
     print(f"deleted {args.name}")
     return EXIT_OK
 
@@ -161,7 +147,6 @@ def add_symbols(args: argparse.Namespace) -> int:
         watchlist = store.add_symbols(args.name, args.symbols)
     except WatchlistError as exc:
         raise UsageError(str(exc)) from None
-    _saved(store)
     already = [s for s in watchlist.symbols if s in before and s in _upper(args.symbols)]
     if already:
         print(f"already in {watchlist.name}: {', '.join(already)}")
@@ -175,7 +160,6 @@ def remove_symbols(args: argparse.Namespace) -> int:
         watchlist = store.remove_symbols(args.name, args.symbols)
     except WatchlistError as exc:
         raise UsageError(str(exc)) from None
-    _saved(store)
     print(f"{watchlist.name}: {_symbols_line(watchlist)}")
     return EXIT_OK
 
@@ -188,7 +172,6 @@ def use_watchlist(args: argparse.Namespace) -> int:
         store.set_active(None if args.none else args.name)
     except WatchlistError as exc:
         raise UsageError(str(exc)) from None
-    _saved(store)
     print("following no watchlist" if args.none else f"following {args.name}")
     return EXIT_OK
 

@@ -1,8 +1,12 @@
-"""Parameters of the opportunity calculator (built from Settings by storage)."""
+"""Parameters of the opportunity calculator: the `[engine]` section of settings.toml.
+
+Storage reads the file into this very model; only `max_book_age` is filled in
+from the per-venue settings (`Settings.engine_config`).
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from arbscope.models import Kind
 
@@ -10,7 +14,7 @@ from arbscope.models import Kind
 class EngineConfig(BaseModel):
     """Everything the pure core needs to know about the user's choices."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
     trade_notional: float = Field(default=1000.0, gt=0)
     """Trade size as a notional in the reference currency (`reference_currency`);
@@ -21,8 +25,9 @@ class EngineConfig(BaseModel):
     """Kinds of opportunity to look for."""
     default_max_book_age: float = Field(default=5.0, gt=0)
     """Seconds after which a book is too old to be used, unless the venue overrides it."""
-    max_book_age: dict[str, float] = Field(default_factory=dict)
-    """Per-venue override of `default_max_book_age`."""
+    max_book_age: dict[str, float] = Field(default_factory=dict, exclude=True)
+    """Per-venue override of `default_max_book_age`, filled from `venues.NAME.max_book_age_s`
+    (never written to the file)."""
     stat_window_s: float = Field(default=60.0, gt=0)
     """Statistical: length of the rolling window of log(mid_A/mid_B), seconds."""
     stat_min_samples: int = Field(default=30, ge=2)
@@ -37,6 +42,14 @@ class EngineConfig(BaseModel):
     withdrawal_fees: dict[str, float] = Field(default_factory=dict)
     """Withdrawal fee per asset, in that asset, for the rebalancing cost of
     inter-exchange routes (`{"BTC": 0.0002}`)."""
+
+    min_net_bps: float = -1000.0
+    """Opportunities below this net edge are not shown (negative shows losing crossings too)."""
+
+    @field_serializer("kinds")
+    def _kinds_in_order(self, kinds: frozenset[Kind]) -> list[Kind]:
+        # A set has no order; the file lists kinds as the monitor does.
+        return [kind for kind in Kind if kind in kinds]
 
     def book_age_limit(self, venue: str) -> float:
         return self.max_book_age.get(venue, self.default_max_book_age)

@@ -29,6 +29,7 @@ from arbscope.models import (
     Opportunity,
     OrderBook,
     Side,
+    TransferInfo,
     VenueHealth,
     VenueState,
     split_symbol,
@@ -98,13 +99,12 @@ class RiskReport:
 
 
 class RiskThresholds(BaseModel):
-    """Where an item turns from pass to warn or fail. Defaults are deliberate, documented."""
+    """Where an item turns from pass to warn or fail: the `[risk]` section of settings.toml."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
     min_net_profit: float = 0.0
-    """Net profit at the size must be above this, in the profit currency
-    (fed by Settings.min_profit_threshold)."""
+    """Net profit at the trade size must be above this, in the profit currency."""
     thin_edge_bps: float = Field(default=2.0, ge=0)
     """A net edge below this many bps passes the threshold but warns: one tick of noise eats it."""
     freshness_warn_fraction: float = Field(default=0.5, gt=0, le=1)
@@ -115,20 +115,6 @@ class RiskThresholds(BaseModel):
     """Warn when a route needs more than this fraction of a balance (a small move blocks it)."""
     volatility_warn_ratio: float = Field(default=2.0, ge=0)
     """Warn when the net edge is less than this many expected moves during the legs' latency."""
-
-
-@dataclass(frozen=True, slots=True)
-class TransferInfo:
-    """What a venue says about moving one asset out or in (live feeds only; None: not said)."""
-
-    venue: str
-    asset: str
-    withdraw_fee: float | None = None
-    """Cheapest flat withdrawal fee over the networks still open for withdrawal, in `asset`."""
-    can_withdraw: bool | None = None
-    """False: withdrawals are closed on every network."""
-    can_deposit: bool | None = None
-    """False: deposits are closed on every network."""
 
 
 def _never_ages(venue: str) -> float:

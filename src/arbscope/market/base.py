@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
 
-from arbscope.models import Market, VenueState
+from arbscope.models import Market, TransferInfo, VenueState
 
 RawLevels = Sequence[Sequence[float]]
 """Levels as a feed received them: [[price, size], ...], not yet validated."""
@@ -26,6 +26,10 @@ class BookSink(Protocol):
         """Count an error on a venue; the feed keeps going (or retries at next_retry_ts)."""
         ...
 
+    def set_down_symbols(self, venue: str, symbols: Sequence[str]) -> None:
+        """The venue's symbols failing now while its others stay live; empty when none."""
+        ...
+
 
 class Feed(Protocol):
     """A source of order books for one or more venues (SimFeed, ReplayFeed, CcxtFeed)."""
@@ -42,4 +46,17 @@ class Feed(Protocol):
 
     async def run(self, sink: BookSink) -> None:
         """Publish books into sink until cancelled (or, for a finite source, until done)."""
+        ...
+
+
+@runtime_checkable
+class TransferSource(Protocol):
+    """A feed that also says what its venues allow for moving currencies (the live feed).
+
+    The scanner copies it into each MarketSnapshot (`transfers`); feeds without it
+    (sim, replay) leave that empty and the checklist uses settings' withdrawal fees.
+    """
+
+    def transfers(self) -> Mapping[tuple[str, str], TransferInfo]:
+        """(venue, asset) -> withdrawal fee and open/closed flags; safe from another thread."""
         ...

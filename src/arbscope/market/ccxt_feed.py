@@ -21,7 +21,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 from arbscope.market.base import BookSink
 from arbscope.market.ccxt_markets import CurrencyInfo
-from arbscope.market.ccxt_venue import LiveTuning, Sleep, VenueFeed, describe_error
+from arbscope.market.ccxt_tuning import LiveTuning, Sleep, describe_error
+from arbscope.market.ccxt_venue import VenueFeed
+from arbscope.market.transfers import transfers_from_currencies
 from arbscope.market.venues import (
     LiveSetupError,
     check_credentials,
@@ -29,8 +31,9 @@ from arbscope.market.venues import (
     check_transport,
     check_venues,
     normalize_symbol,
+    websocket_host_problem,
 )
-from arbscope.models import BookKey, Market
+from arbscope.models import BookKey, Market, TransferInfo
 from arbscope.storage.settings import VenueSettings
 
 __all__ = ["DEFAULT_LIVE_SYMBOLS", "CcxtFeed", "LiveSetupError", "LiveTuning"]
@@ -72,7 +75,13 @@ class CcxtFeed:
         for venue in names:
             chosen = settings.get(venue) or VenueSettings()
             check_credentials(venue, chosen.ccxt_options)
-            check_transport(venue, chosen.transport, venue in with_websocket, has_rest=True)
+            check_transport(
+                venue,
+                chosen.transport,
+                venue in with_websocket,
+                has_rest=True,
+                websocket_problem=websocket_host_problem(venue, chosen.ccxt_options),
+            )
             self._venues[venue] = VenueFeed(
                 venue,
                 requested,
@@ -115,10 +124,16 @@ class CcxtFeed:
         return {venue: feed.symbols for venue, feed in self._venues.items()}
 
     def transports(self) -> dict[str, str]:
-        """Per venue: "websocket", "rest", or "rest (fallback)" once `auto` gave up on it."""
+        """Per venue: "websocket", "rest", "rest (fallback)" while `auto` has given up on the
+        websocket, or "rest (no websocket URL)" when the settings redirect REST only."""
+        return {venue: _transport_shown(feed) for venue, feed in self._venues.items()}
+
+    def notes(self) -> dict[str, str]:
+        """Per venue, why it does not use the transport one would expect (none: empty)."""
         return {
-            venue: f"{feed.transport} (fallback)" if feed.fell_back else feed.transport
+            venue: feed.transport_note
             for venue, feed in self._venues.items()
+            if feed.transport_note is not None
         }
 
     def currencies(self) -> dict[BookKey, CurrencyInfo]:
@@ -129,6 +144,10 @@ class CcxtFeed:
             for venue, feed in self._venues.items()
             for code, info in feed.currencies().items()
         }
+
+    def transfers(self) -> dict[BookKey, TransferInfo]:
+        """`currencies()` as the risk checklist reads them (this feed is a TransferSource)."""
+        return transfers_from_currencies(self.currencies())
 
     async def prepare(self) -> dict[str, str]:
         """Load every venue's markets and check the symbols; LiveSetupError if they cannot work.
@@ -177,3 +196,11 @@ class CcxtFeed:
         value = outcome["value"]
         assert isinstance(value, dict)
         return value
+
+
+def _transport_shown(feed: VenueFeed) -> str:
+    if feed.fell_back:
+        return f"{feed.transport} (fallback)"
+    if feed.transport_note is not None:
+        return f"{feed.transport} (no websocket URL)"
+    return feed.transport

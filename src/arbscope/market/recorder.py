@@ -1,14 +1,17 @@
-"""Recorder: writes accepted books to a JSON Lines recording (format v1, DESIGN.md).
+"""Recorder: writes accepted books to a JSON Lines recording (format v1, docs/ARCHITECTURE.md).
 
 Attach it to a MarketService with `service.add_listener(recorder.on_book)`.
 Besides the documented lines it writes one `market` line per (venue, symbol)
 with the full trading rules, so a replay of our own recordings keeps amount
 steps and minimum sizes; other readers skip it as an unknown type.
+
+The recording goes to a temporary file beside `path`, renamed into place by
+`close()`: a failed recording leaves whatever was at `path` untouched. Whether
+`path` may be written at all is `storage.outputs`' rule (`RECORDING`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections import Counter
@@ -19,10 +22,25 @@ from typing import IO, Any
 
 from arbscope.market.replay import FORMAT_VERSION
 from arbscope.models import BookKey, Market, OrderBook
+from arbscope.storage.outputs import AtomicOutput, OutputKind
+
+
+def _is_recording(path: Path, head: bytes) -> bool:
+    """The first line of an arbscope recording: a JSON header object with its version."""
+    try:
+        record = json.loads(head)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and record.get("type") == "header" and "version" in record
+
+
+RECORDING = OutputKind(
+    "an arbscope recording", is_same_kind=_is_recording, made_by_arbscope=_is_recording
+)
 
 
 class Recorder:
-    """Streams books to `path`; flushed every `flush_interval_s` and on close."""
+    """Streams books to a temporary file, flushed every `flush_interval_s`, `path` on close."""
 
     def __init__(
         self,
@@ -31,22 +49,27 @@ class Recorder:
         markets: Mapping[BookKey, Market] | Callable[[], Mapping[BookKey, Market]],
         flush_interval_s: float = 1.0,
         created: float | None = None,
+        *,
+        replace: bool = False,
     ) -> None:
         """
         source: what the books come from ("sim", "replay", "live"), written in the header.
         markets: the rules in force, or a function returning them now (rules a feed
             learns later are written when their first book is).
+        replace: whether `close()` may replace an existing `path` (else it is left alone
+            and `error` says so).
         """
         self.path = Path(path)
         self.source = source
         self._markets = markets if callable(markets) else (lambda: markets)
         self.flush_interval_s = flush_interval_s
         self.books_written = 0
-        self.error: OSError | None = None
+        self.error: Exception | None = None
         """The write error that stopped the recording, if one did."""
         self._venues_written: set[str] = set()
         self._markets_written: set[BookKey] = set()
-        self._file: IO[str] | None = self.path.open("w", encoding="utf-8")
+        self._output = AtomicOutput(self.path, replace=replace)
+        self._file: IO[str] | None = self._output.handle
         self._last_flush = time.monotonic()
         self._write(
             {
@@ -93,13 +116,19 @@ class Recorder:
             self._flush()
 
     def close(self) -> None:
+        """Put the recording in place (fsync, rename); after an error, remove it instead."""
         if self._file is None:
             return
-        try:
-            self._file.close()
-        except OSError as exc:
-            self.error = self.error or exc
         self._file = None
+        try:
+            self._output.commit()
+        except Exception as exc:  # OSError, or OutputAppeared: the temporary file is gone
+            self.error = self.error or exc
+
+    def discard(self) -> None:
+        """Drop what was recorded: `path` stays as it was (nothing worth keeping came)."""
+        self._file = None
+        self._output.discard()
 
     def _write_rules(self, markets: Iterable[Market], every: Mapping[BookKey, Market]) -> None:
         for market in markets:
@@ -132,10 +161,8 @@ class Recorder:
     def _stop(self, exc: OSError) -> None:
         # A full disk ends the recording, not the feeds: keep the error for the caller.
         self.error = exc
-        file, self._file = self._file, None
-        if file is not None:
-            with contextlib.suppress(OSError):
-                file.close()
+        self._file = None
+        self._output.discard()
 
 
 def _venue_fees(venue: str, markets: Iterable[Market]) -> tuple[float, float]:

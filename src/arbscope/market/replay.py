@@ -1,4 +1,4 @@
-"""ReplayFeed: books from a JSON Lines recording (DESIGN.md "Market recording format", v1).
+"""ReplayFeed: books from a JSON Lines recording (format v1, docs/ARCHITECTURE.md).
 
 The file is read twice: once when the feed is built, to check the header and
 every line's shape and to learn the venues, symbols and fees (so markets are

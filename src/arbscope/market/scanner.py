@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 
 from arbscope.engine.calculator import OpportunityCalculator
 from arbscope.engine.config import EngineConfig
-from arbscope.market.base import Feed
+from arbscope.market.base import Feed, TransferSource
 from arbscope.market.service import MarketService
-from arbscope.models import MarketSnapshot, VenueState
+from arbscope.models import MarketSnapshot, TransferInfo, VenueState
 
 SnapshotListener = Callable[[MarketSnapshot], None]
 """Called with each new snapshot, right after the step that made it."""
@@ -54,6 +54,8 @@ class Scanner:
         )
         self.calculator = calculator if calculator is not None else OpportunityCalculator(config)
         self.source = source_name(feeds)
+        # Feeds that say what their venues allow for withdrawals (the live one).
+        self._transfer_sources = [feed for feed in feeds if isinstance(feed, TransferSource)]
         self._markets_version = -1
         self._markets = self.service.markets()
         self._dropped: set[str] = set()
@@ -117,6 +119,12 @@ class Scanner:
             self._failure = exc
             raise
 
+    def _transfers(self) -> dict[tuple[str, str], TransferInfo]:
+        found: dict[tuple[str, str], TransferInfo] = {}
+        for source in self._transfer_sources:
+            found.update(source.transfers())
+        return found
+
     def step(self) -> MarketSnapshot:
         """Drain changed books into the calculator; build, keep and announce a snapshot."""
         now = self.clock()
@@ -151,6 +159,7 @@ class Scanner:
             markets=self._markets,
             health=health,
             updates_per_second=sum(h.updates_per_second for h in health.values()),
+            transfers=self._transfers(),
         )
         self._snapshot = snapshot
         for listener in self._listeners:

@@ -35,6 +35,7 @@ class _VenueStats:
     last_error: str | None = None
     retries: int = 0
     next_retry_ts: float | None = None
+    down_symbols: tuple[str, ...] = ()
     # Rate in 1-second buckets of clock time: cheap and good enough for a status bar.
     bucket_second: int = 0
     bucket_count: int = 0
@@ -181,6 +182,9 @@ class MarketService:
             stats.retries += 1
             stats.next_retry_ts = next_retry_ts
 
+    def set_down_symbols(self, venue: str, symbols: Sequence[str]) -> None:
+        self._venue(venue).down_symbols = tuple(symbols)
+
     # --- readers ---------------------------------------------------------------------------
 
     def drain_changed(self) -> list[OrderBook]:
@@ -263,4 +267,5 @@ class MarketService:
             last_error=stats.last_error,
             retries=stats.retries,
             next_retry_ts=stats.next_retry_ts,
+            down_symbols=stats.down_symbols,
         )

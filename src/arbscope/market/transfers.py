@@ -1,7 +1,8 @@
 """The live feed's currency facts (CurrencyInfo) as the risk checklist's TransferInfo.
 
-Pure; ccxt is never imported here. Sim and replay feeds publish no currencies,
-so for them `transfers_from_feeds` is empty and the checklist falls back to
+Pure; ccxt is never imported here. The live feed publishes the result
+(`CcxtFeed.transfers`, a `TransferSource`) and the scanner carries it in each
+MarketSnapshot; sim and replay publish none, so the checklist falls back to
 settings' withdrawal fees.
 """
 
@@ -9,10 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from arbscope.engine.risk import TransferInfo
-from arbscope.market.ccxt_feed import CcxtFeed
 from arbscope.market.ccxt_markets import CurrencyInfo, NetworkInfo
-from arbscope.models import BookKey
+from arbscope.models import BookKey, TransferInfo
 
 
 def _open_everywhere(overall: bool | None, flags: Iterable[bool | None]) -> bool | None:
@@ -52,23 +51,3 @@ def transfers_from_currencies(
     currencies: Mapping[BookKey, CurrencyInfo],
 ) -> dict[BookKey, TransferInfo]:
     return {key: transfer_from_currency(info) for key, info in currencies.items()}
-
-
-def transfers_from_feeds(feeds: Iterable[object]) -> dict[BookKey, TransferInfo]:
-    """The live feeds' published currencies as TransferInfo (sim and replay add none).
-
-    Safe from another thread than the feed's: each venue swaps in a whole new dict
-    after loading its currencies and `currencies()` returns a copy."""
-    found: dict[BookKey, TransferInfo] = {}
-    for feed in feeds:
-        if isinstance(feed, CcxtFeed):
-            found.update(transfers_from_currencies(feed.currencies()))
-    return found
-
-
-def transfers_of(scanner: object) -> dict[BookKey, TransferInfo]:
-    """Transfers of whatever the monitor scans: a `Scanner`, or a `ScannerThread` around one
-    (`.scanner`); empty for anything without feeds (test doubles)."""
-    inner = getattr(scanner, "scanner", scanner)
-    service = getattr(inner, "service", None)
-    return transfers_from_feeds(getattr(service, "feeds", ()))

@@ -10,26 +10,17 @@ functions that need its lists, so importing this module stays cheap.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-from arbscope.storage.settings import CREDENTIAL_KEYS
+from arbscope.storage.credentials import REQUIRED_CREDENTIALS, dotted, refused_options
 
 TRANSPORTS = ("auto", "websocket", "rest")
 
 
 class LiveSetupError(ValueError):
     """A live-market request that cannot work; the message says why and what to do."""
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-# ccxt turns snake_case constructor keys into camelCase attributes (api_key -> apiKey),
-# so both spellings are credentials.
-_REFUSED_KEYS = frozenset(CREDENTIAL_KEYS | {_snake(key) for key in CREDENTIAL_KEYS})
 
 
 def close_match(word: str, candidates: Iterable[str]) -> str | None:
@@ -86,24 +77,78 @@ def check_venues(names: Sequence[str], known: Collection[str] | None = None) -> 
     return list(names)
 
 
-def refused_credentials(options: Mapping[str, Any]) -> list[str]:
-    """The keys of ccxt constructor options that are credentials, sorted."""
-    return sorted(key for key in options if key in _REFUSED_KEYS)
-
-
 def check_credentials(venue: str, options: Mapping[str, Any]) -> None:
-    """Refuse ccxt options that carry credentials: arbscope never trades for real."""
-    found = refused_credentials(options)
+    """Refuse ccxt options that carry credentials, in any spelling: arbscope never trades.
+
+    The settings file is checked the same way when it loads; this second check
+    holds for settings built by other means (model_construct, a changed dict).
+    """
+    found = refused_options(options)
     if found:
+        problems = "; ".join(
+            f"venues.{venue}.ccxt_options.{dotted(item.path)}: {item.reason}" for item in found
+        )
         raise LiveSetupError(
-            f"venues.{venue}.ccxt_options has {', '.join(found)}: arbscope reads public market "
-            "data only and never trades for real, so it refuses credentials; remove "
-            f"{'them' if len(found) > 1 else 'it'} from settings.toml"
+            f"{problems} (arbscope reads public market data only and never trades for real; "
+            "fix settings.toml)"
         )
 
 
-def check_transport(venue: str, transport: str, has_websocket: bool, has_rest: bool) -> None:
-    """Refuse a transport the venue cannot provide."""
+def credentials_held(exchange: Any) -> list[str]:
+    """The credentials a built ccxt exchange holds (ccxt's `requiredCredentials` set): none,
+    unless an option spelling slipped past `check_credentials`."""
+    names = set(REQUIRED_CREDENTIALS) | set(getattr(exchange, "requiredCredentials", None) or ())
+    return sorted(name for name in names if getattr(exchange, name, None))
+
+
+NEGOTIATED_WEBSOCKET = frozenset({"kucoin", "kucoinfutures"})
+"""Venues whose websocket URL ccxt asks the REST host for (KuCoin's bullet token): a
+redirected REST host names the websocket host too."""
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def named_hosts(options: Mapping[str, Any]) -> frozenset[str]:
+    """Hosts the venue's ccxt options send it to (`urls`, `hostname`); empty: ccxt's own."""
+    hosts = {urlsplit(url.strip()).hostname for url in _strings(options.get("urls"))}
+    hostname = options.get("hostname")
+    if isinstance(hostname, str) and hostname.strip():
+        hosts.add(hostname.strip())
+    return frozenset(host.casefold() for host in hosts if host)
+
+
+def websocket_host_problem(venue: str, options: Mapping[str, Any]) -> str | None:
+    """Why the websocket cannot be used without reaching a host the settings do not name,
+    None when it can: the REST host is redirected but no websocket URL is given."""
+    if not named_hosts(options) or venue in NEGOTIATED_WEBSOCKET:
+        return None
+    schemes = {urlsplit(url.strip()).scheme.casefold() for url in _strings(options.get("urls"))}
+    if schemes & {"ws", "wss"}:
+        return None
+    return (
+        f"venues.{venue}.ccxt_options redirects REST but gives no websocket URL, so ccxt "
+        "would stream from the venue's own host; polling REST instead (add the websocket "
+        "URL under ccxt_options.urls.api, where ccxt keeps it, to stream)"
+    )
+
+
+def check_transport(
+    venue: str,
+    transport: str,
+    has_websocket: bool,
+    has_rest: bool,
+    websocket_problem: str | None = None,
+) -> None:
+    """Refuse a transport the venue cannot provide (or not without an unnamed host)."""
     if transport not in TRANSPORTS:
         raise LiveSetupError(
             f"venues.{venue}.transport is '{transport}'{_did_you_mean(transport, TRANSPORTS)} "
@@ -113,6 +158,12 @@ def check_transport(venue: str, transport: str, has_websocket: bool, has_rest: b
         raise LiveSetupError(
             f"{venue} has no websocket order books in ccxt; set venues.{venue}.transport "
             "to 'rest' or 'auto' to poll its REST API instead"
+        )
+    if transport == "websocket" and websocket_problem is not None:
+        raise LiveSetupError(
+            f"venues.{venue}.transport is 'websocket' but ccxt_options redirects REST and "
+            "gives no websocket URL, so ccxt would stream from the venue's own host; add the "
+            "websocket URL under ccxt_options.urls.api, or set transport to 'rest' or 'auto'"
         )
     if transport == "rest" and not has_rest:
         raise LiveSetupError(f"{venue} has no REST order book in ccxt; use transport 'websocket'")

@@ -5,6 +5,11 @@ previous content or the complete new content under the final name: the new
 bytes go to a temporary file in the same folder (so the rename cannot cross a
 file system), are fsynced, renamed over the target, and the folder is fsynced
 so the rename itself survives a power cut.
+
+A symlinked file stays a symlink: the write replaces the file it points at
+(the temporary file goes in *that* file's folder). A read-only file or one
+that is not a regular file is refused (`FileRefusedError`) before anything
+is written.
 """
 
 from __future__ import annotations
@@ -19,13 +24,21 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from arbscope.storage.userfile import check_replaceable, read_regular_bytes, write_target
+
 
 class FileBusyError(RuntimeError):
     """Another process held the lock for longer than we were willing to wait."""
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` atomically (temp file, fsync, rename, fsync folder)."""
+    """Replace `path` (through its symlinks) with `data` atomically.
+
+    Temp file, fsync, rename, fsync folder. Raises `FileRefusedError` when the
+    file is read-only or not a regular file, leaving it as it was.
+    """
+    path = write_target(path)
+    check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _existing_mode(path)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -79,7 +92,7 @@ def keep_broken_file(path: Path, now: Callable[[], datetime] | None = None) -> P
     one atomically replaces it, so no moment exists without either.
     """
     target = backup_path(path, now)
-    atomic_write_bytes(target, path.read_bytes())
+    atomic_write_bytes(target, read_regular_bytes(path))
     return target
 
 
@@ -87,9 +100,21 @@ def keep_broken_file(path: Path, now: Callable[[], datetime] | None = None) -> P
 def file_lock(path: Path, timeout_s: float = 10.0, poll_s: float = 0.02) -> Iterator[None]:
     """Hold an exclusive `flock` on `PATH.lock` (created beside `path`) while inside.
 
+    When `path` is a symlink, the lock beside the file it points at is held
+    too, so a writer that reaches that file by another name waits as well.
     Bounded: after `timeout_s` it raises `FileBusyError` saying which file is busy,
     instead of hanging behind a process that never lets go.
     """
+    target = write_target(path)
+    with contextlib.ExitStack() as held:
+        # Link first, target last, always: two writers never wait on each other crosswise.
+        for locked in dict.fromkeys([path, target]):
+            held.enter_context(_one_lock(locked, timeout_s, poll_s))
+        yield
+
+
+@contextlib.contextmanager
+def _one_lock(path: Path, timeout_s: float, poll_s: float) -> Iterator[None]:
     lock_path = path.with_name(path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)

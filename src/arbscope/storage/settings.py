@@ -2,14 +2,14 @@
 
 `load_settings` reads `settings.toml` (migrating older layouts, reporting
 every problem with its line and falling back to defaults); `save_settings`,
-`update_settings` and `save_theme_choice` write it back atomically, keeping
-the user's comments and keys arbscope does not know, and keeping a file that
-did not load as `settings.toml.bak-TIMESTAMP` before replacing it.
+`update_settings` and `save_theme_choice` write it back atomically (through a
+symlink to its target), keeping the user's comments and keys arbscope does
+not know. A save never replaces a file that does not load (`BrokenFileError`
+names its lines) nor a read-only one (`FileRefusedError`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,25 +17,35 @@ from typing import Any, Literal
 
 import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from tomlkit.toml_document import TOMLDocument
 
 from arbscope.engine.config import EngineConfig
-from arbscope.models import Kind
+from arbscope.engine.risk import RiskThresholds
 from arbscope.storage.atomic import atomic_write_text, file_lock, keep_broken_file
-from arbscope.storage.migrations import SCHEMA_VERSION, MigrationError, migrate
+from arbscope.storage.credentials import REQUIRED_CREDENTIALS, refused_options
+from arbscope.storage.migrations import (
+    SCHEMA_VERSION,
+    Migrated,
+    MigrationError,
+    flat_origin,
+    migrate,
+)
 from arbscope.storage.paths import settings_file
+from arbscope.storage.sections import PaperConfig, UiSettings
 from arbscope.storage.tomlfile import (
+    BrokenFileError,
     Problem,
+    ReadResult,
     locate_key,
     merge_model,
     read_toml,
     validation_problems,
 )
 
-CREDENTIAL_KEYS = frozenset(
-    {"apiKey", "secret", "password", "uid", "privateKey", "walletAddress", "token"}
-)
-"""ccxt constructor keys that would let arbscope trade for real: always refused."""
+CREDENTIAL_KEYS = frozenset(REQUIRED_CREDENTIALS)
+"""ccxt constructor keys that would let arbscope trade for real: always refused, in every
+spelling ccxt accepts (see storage/credentials.py)."""
 
 
 class VenueSettings(BaseModel):
@@ -50,28 +60,43 @@ class VenueSettings(BaseModel):
     latency_ms: float = Field(default=150.0, ge=0)
     """Simulated order latency for paper execution, milliseconds."""
     max_book_age_s: float | None = Field(default=None, gt=0)
-    """A book older than this is not used; unset uses `max_book_age_s` of Settings."""
+    """A book older than this is not used; unset uses `[engine] default_max_book_age`."""
     transport: Literal["auto", "websocket", "rest"] = "auto"
     """Live feeds: websocket books, REST polling, or websocket falling back to REST."""
+    websocket_retry_s: float = Field(default=300.0, gt=0)
+    """Live feeds, `auto` transport: after falling back to REST, try the websocket again
+    after this many seconds."""
     ccxt_options: dict[str, Any] = Field(default_factory=dict)
     """Passed to the ccxt exchange constructor as given (urls, timeout, proxies, options)."""
 
     @field_validator("ccxt_options")
     @classmethod
     def _refuse_credentials(cls, options: dict[str, Any]) -> dict[str, Any]:
-        # ccxt also accepts snake_case spellings of these (api_key -> apiKey).
-        snake = {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower() for key in CREDENTIAL_KEYS}
-        found = sorted((CREDENTIAL_KEYS | snake) & set(options))
-        if found:
-            raise ValueError(
-                f"{', '.join(found)} would let ccxt trade for real; arbscope only reads "
-                "public market data and never takes credentials: remove them"
+        refused = refused_options(options)
+        if refused:
+            # One error per key, located at the key itself (its line in the file); the
+            # value is never echoed, it may be a secret.
+            raise ValidationError.from_exception_data(
+                "ccxt_options",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("credential", item.reason),
+                        loc=item.path,
+                        input=None,
+                    )
+                    for item in refused
+                ],
             )
         return options
 
 
 class Settings(BaseModel):
-    """Everything the user can set. Command-line flags win over the file."""
+    """Everything the user can set, one section per part of arbscope that uses it.
+
+    Each section is the model its consumer reads (`engine` is the calculator's
+    `EngineConfig`, `risk` the checklist's `RiskThresholds`, `paper` the broker's
+    `PaperConfig`), so every default is written once. Command-line flags win over the file.
+    """
 
     model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
@@ -83,83 +108,29 @@ class Settings(BaseModel):
     """Seed of the simulated market."""
     live_venues: list[str] = Field(default_factory=lambda: ["binance", "kraken", "okx"])
     """Venues for `--live` when no list is given."""
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    """What the opportunity calculator looks for and at what size."""
+    risk: RiskThresholds = Field(default_factory=RiskThresholds)
+    """Where the risk checklist turns from pass to warn or fail."""
+    paper: PaperConfig = Field(default_factory=PaperConfig)
+    """Paper execution: order limits, balances, auto-close."""
+    ui: UiSettings = Field(default_factory=UiSettings)
+    """The monitor: redraw rate, theme, bell, size step."""
     venues: dict[str, VenueSettings] = Field(default_factory=dict)
     """Per-venue settings by ccxt id."""
-    trade_notional: float = Field(default=1000.0, gt=0)
-    """Trade size as a notional in `reference_currency`."""
-    reference_currency: str = "USD"
-    """Currency the trade size is expressed in."""
-    trade_notional_step: float = Field(default=0.25, gt=0, lt=1)
-    """How much `+` and `-` change the trade size (a fraction of it)."""
-    max_book_age_s: float = Field(default=5.0, gt=0)
-    """Default age after which a book is too old to use."""
-    min_net_bps: float = -1000.0
-    """Opportunities below this net edge are not shown (negative shows losing crossings too)."""
-    min_profit_threshold: float = 0.0
-    """Risk checklist: net profit at the trade size must exceed this."""
-    kinds: list[Kind] = Field(default_factory=lambda: list(Kind))
-    """Kinds of opportunity to look for."""
-    refresh_hz: float = Field(default=10.0, gt=0, le=60)
-    """How often the monitor redraws."""
-    theme: str = "arbscope-dark"
-    """Theme used at start (the last one picked with `t` is saved here)."""
-    alert_bell: bool = False
-    """Ring the terminal bell when a watchlist alert threshold is crossed."""
-    stat_window_s: float = Field(default=60.0, gt=0)
-    """Statistical: rolling window length, seconds."""
-    stat_min_samples: int = Field(default=30, ge=2)
-    """Statistical: samples needed before a z-score is trusted."""
-    stat_entry_z: float = Field(default=2.0, gt=0)
-    """Statistical: entry threshold on abs(z)."""
-    stat_exit_z: float = Field(default=0.5, ge=0)
-    """Statistical: exit threshold on abs(z)."""
-    fx_static_rates: dict[str, float] = Field(default_factory=dict)
-    """Static FX rates ("EUR/USD" = 1.08) used only where no market converts; flagged."""
-    withdrawal_fees: dict[str, float] = Field(default_factory=dict)
-    """Withdrawal fee per asset, in that asset, when the venue does not publish one."""
-    starting_balances: dict[str, dict[str, float]] = Field(
-        default_factory=lambda: {
-            "*": {"USD": 10000.0, "USDT": 10000.0, "USDC": 10000.0, "EUR": 10000.0,
-                  "BTC": 0.5, "ETH": 5.0, "SOL": 100.0}
-        }
-    )
-    """Paper balances per venue (`"*"` applies to every venue not listed)."""
-    paper_limit_tolerance_bps: float | None = Field(default=10.0, ge=0)
-    """Paper orders are IOC limits at the worst expected level widened by this many bps
-    (unset: market IOC, no limit)."""
-    stat_auto_close: bool = False
-    """Close a statistical paper position by itself once abs(z) <= `stat_exit_z`."""
-    risk_thin_edge_bps: float = Field(default=2.0, ge=0)
-    """Risk checklist: a net edge below this many bps warns (one tick of noise eats it)."""
-    risk_freshness_warn_fraction: float = Field(default=0.5, gt=0, le=1)
-    """Risk checklist: warn when a leg's book is older than this fraction of its max age."""
-    risk_depth_warn_fraction: float = Field(default=0.5, gt=0, le=1)
-    """Risk checklist: warn when a leg takes more than this fraction of its side's depth."""
-    risk_balance_warn_fraction: float = Field(default=0.9, gt=0, le=1)
-    """Risk checklist: warn when a route needs more than this fraction of a balance."""
-    risk_volatility_warn_ratio: float = Field(default=2.0, ge=0)
-    """Risk checklist: warn when the net edge is less than this many typical moves
-    during the legs' latency."""
 
     def venue(self, venue: str) -> VenueSettings:
         return self.venues.get(venue) or VenueSettings()
 
     def engine_config(self) -> EngineConfig:
-        return EngineConfig(
-            trade_notional=self.trade_notional,
-            reference_currency=self.reference_currency,
-            kinds=frozenset(self.kinds),
-            default_max_book_age=self.max_book_age_s,
-            max_book_age={
-                name: v.max_book_age_s for name, v in self.venues.items() if v.max_book_age_s
-            },
-            stat_window_s=self.stat_window_s,
-            stat_min_samples=self.stat_min_samples,
-            stat_entry_z=self.stat_entry_z,
-            stat_exit_z=self.stat_exit_z,
-            fx_static_rates=self.fx_static_rates,
-            withdrawal_fees=self.withdrawal_fees,
-        )
+        """The `[engine]` section with each venue's own `max_book_age_s` in place: the one
+        place a per-venue value reaches the engine."""
+        ages = {name: v.max_book_age_s for name, v in self.venues.items() if v.max_book_age_s}
+        return self.engine.model_copy(update={"max_book_age": ages})
+
+    def latency_ms(self) -> dict[str, float]:
+        """Each configured venue's paper order latency (others use `VenueSettings`' default)."""
+        return {name: v.latency_ms for name, v in self.venues.items()}
 
 
 # --- the settings file ---------------------------------------------------------------
@@ -201,8 +172,8 @@ def broken_file_message(path: Path, problems: tuple[Problem, ...], fallback: str
     lines = [f"{path.name} could not be used, so arbscope runs with {fallback}:"]
     lines += [f"  {problem}" for problem in problems]
     lines.append(
-        f"The file is left as it is. Fix it by hand, or the next save keeps it as "
-        f"{path.name}.bak-TIMESTAMP and writes a new one."
+        "The file is left as it is, and nothing is saved over it until it loads: "
+        "fix it by hand (`arbscope config check` checks again)."
     )
     return "\n".join(lines)
 
@@ -211,43 +182,56 @@ def broken_file_message(path: Path, problems: tuple[Problem, ...], fallback: str
 class SaveResult:
     path: Path
     backup: Path | None = None
-    """Where the file that did not load was kept before it was replaced."""
+    """The file as it was before this save, when the save changed its layout (a migration)."""
 
     @property
     def message(self) -> str:
-        if self.backup is None:
-            return f"saved {self.path}"
-        return (
-            f"saved {self.path}; the previous file did not load and was kept as {self.backup}"
-        )
+        kept = f" (the old layout is kept in {self.backup.name})" if self.backup else ""
+        return f"saved {self.path}{kept}"
 
 
 def load_settings(path: Path | None = None) -> LoadedSettings:
     """Read settings.toml; never raises for a bad file and never writes."""
     path = path or settings_file()
     read = read_toml(path)
-    if read.problems or read.document is None:
-        return LoadedSettings(Settings(), path, read.exists, tuple(read.problems))
-    doc = read.document
+    if not read.exists:
+        return LoadedSettings(Settings(), path, False)
     try:
-        found, notes = migrate(doc)
+        settings, migrated = _usable(read)
+    except BrokenFileError as exc:
+        return LoadedSettings(Settings(), path, True, exc.problems)
+    notes = migrated.notes + _unknown_key_notes(settings)
+    if migrated.found == SCHEMA_VERSION:
+        return LoadedSettings(settings, path, True, (), tuple(notes))
+    said = (f"has schema_version {migrated.found}" if migrated.declared else
+            f"has no schema_version and the layout of version {migrated.found}")
+    notes.insert(
+        0,
+        f"{path.name} {said}; read as version {SCHEMA_VERSION}, and written that way at the "
+        "next save (the old file is kept beside it as a backup)",
+    )
+    return LoadedSettings(settings, path, True, (), tuple(notes), migrated.found)
+
+
+def _usable(read: ReadResult) -> tuple[Settings, Migrated]:
+    """A file found on disk: its settings and its document in today's layout;
+    `BrokenFileError` when it does not load."""
+    path, doc = read.path, read.document
+    if read.problems or doc is None:
+        raise BrokenFileError(path, read.problems)
+    try:
+        migrated = migrate(doc)
     except MigrationError as exc:
         problem = Problem(path, locate_key(read.text, exc.key), str(exc))
-        return LoadedSettings(Settings(), path, True, (problem,))
+        raise BrokenFileError(path, [problem]) from exc
     try:
-        settings = Settings.model_validate(doc.unwrap())
+        return Settings.model_validate(migrated.document.unwrap()), migrated
     except ValidationError as exc:
-        problems = validation_problems(path, read.text, exc)
-        return LoadedSettings(Settings(), path, True, tuple(problems))
-    notes += _unknown_key_notes(settings)
-    migrated = found if read.exists and found != SCHEMA_VERSION else None
-    if migrated is not None:
-        notes.insert(
-            0,
-            f"{path.name} has schema_version {found}; read as version {SCHEMA_VERSION} "
-            "and written that way at the next save",
-        )
-    return LoadedSettings(settings, path, read.exists, (), tuple(notes), migrated)
+        def as_written(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+            # A key that moved is named as, and where, the user wrote it.
+            return flat_origin(loc, migrated.found) or loc
+
+        raise BrokenFileError(path, validation_problems(path, read.text, exc, as_written)) from exc
 
 
 def _unknown_key_notes(settings: Settings) -> list[str]:
@@ -259,29 +243,29 @@ def _unknown_key_notes(settings: Settings) -> list[str]:
 
 
 def _write(path: Path, change: Mapping[str, Any] | None, whole: Settings | None) -> SaveResult:
-    """Lock, re-read the file on disk, merge, validate, write atomically."""
+    """Lock, re-read the file on disk, merge, validate, write atomically.
+
+    A file that does not load is refused (`BrokenFileError`), never replaced.
+    """
     with file_lock(path):
         read = read_toml(path)
-        doc = read.document
-        usable = doc is not None and not read.problems
-        if doc is not None and usable:
-            try:
-                migrate(doc)
-                current = Settings.model_validate(doc.unwrap())
-            except (MigrationError, ValidationError):
-                usable = False
-        backup = keep_broken_file(path) if read.exists and not usable else None
-        if doc is None or not usable:
-            doc = _new_document()
-            current = Settings()
+        backup = None
+        if read.exists:
+            current, migrated = _usable(read)
+            doc = migrated.document
+        else:
+            doc, current, migrated = _new_document(), Settings(), None
         if whole is not None:
             merge_model(doc, whole.model_dump(mode="json"), Settings)
         if change:
-            candidate = Settings.model_validate({**current.model_dump(), **change})
-            dumped = candidate.model_dump(mode="json")
-            merge_model(doc, {key: dumped[key] for key in change}, Settings)
+            dumped = with_changes(current, change).model_dump(mode="json")
+            touched = {key.partition(".")[0] for key in change}
+            merge_model(doc, {key: dumped[key] for key in touched}, Settings)
         # Never write what could not be read back.
         Settings.model_validate(doc.unwrap())
+        if migrated is not None and migrated.found != SCHEMA_VERSION:
+            # The first write in the new layout keeps the old file's bytes beside it.
+            backup = keep_broken_file(path)
         atomic_write_text(path, tomlkit.dumps(doc))
     return SaveResult(path, backup)
 
@@ -298,25 +282,60 @@ def save_settings(settings: Settings, path: Path | None = None) -> SaveResult:
     """Write every field of `settings` into the file, keeping comments and unknown keys.
 
     Fields left at their default and absent from the file stay absent. A file
-    that does not load is first kept as `settings.toml.bak-TIMESTAMP`.
+    that does not load is not replaced: `BrokenFileError` names its problems.
     """
     return _write(path or settings_file(), None, settings)
 
 
 def update_settings(changes: Mapping[str, Any], path: Path | None = None) -> SaveResult:
-    """Change only the named top-level fields in the file; everything else stays as written.
+    """Change only the named fields in the file (`seed`, `ui.theme` ...); everything else
+    stays as written.
 
-    Raises `ValidationError` (naming the field and why) when a value is not allowed.
+    Raises `ValidationError` (naming the field and why) when a value is not allowed, and
+    `FileRefusedError` (`BrokenFileError` for a file that does not load) when the file
+    may not be replaced.
     """
-    unknown = sorted(set(changes) - set(Settings.model_fields))
+    unknown = unknown_keys(changes)
     if unknown:
         raise KeyError(f"not a setting: {', '.join(unknown)}")
     return _write(path or settings_file(), changes, None)
 
 
 def save_theme_choice(name: str, path: Path | None = None) -> SaveResult:
-    """Remember the theme picked in the app; only the `theme` key changes."""
-    return update_settings({"theme": name}, path)
+    """Remember the theme picked in the app; only `[ui] theme` changes."""
+    return update_settings({"ui.theme": name}, path)
+
+
+def unknown_keys(changes: Mapping[str, Any]) -> list[str]:
+    """Keys of `changes` that name no setting: a top-level field or `section.field`."""
+    unknown = []
+    for key in changes:
+        section, _, name = key.rpartition(".")
+        if section:
+            model = _SECTIONS.get(section)
+            known = model is not None and name in model.model_fields
+        else:
+            known = key in Settings.model_fields and key not in _SECTIONS
+        if not known:
+            unknown.append(key)
+    return sorted(unknown)
+
+
+def with_changes(settings: Settings, changes: Mapping[str, Any]) -> Settings:
+    """`settings` with each `field` or `section.field` of `changes` set (validated)."""
+    data = settings.model_dump()
+    for key, value in changes.items():
+        section, _, name = key.rpartition(".")
+        (data[section] if section else data)[name] = value
+    return Settings.model_validate(data)
+
+
+_SECTIONS: dict[str, type[BaseModel]] = {
+    name: info.annotation
+    for name, info in Settings.model_fields.items()
+    if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
+}
+"""The sections of the file by name (`engine`, `risk`, `paper`, `ui`)."""
 
 
 class SettingsError(ValueError):
@@ -326,15 +345,15 @@ class SettingsError(ValueError):
 def apply_cli_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
     """`settings` with every non-None value of `overrides` in place: flags win over the file.
 
-    Pure: nothing is read or written. Keys are field names (`trade_notional`,
-    `seed`, `source`, `live_venues` ...).
+    Pure: nothing is read or written. Keys are field names, in their section
+    (`seed`, `source`, `live_venues`, `engine.trade_notional` ...).
     """
     changes = {key: value for key, value in overrides.items() if value is not None}
-    unknown = sorted(set(changes) - set(Settings.model_fields))
+    unknown = unknown_keys(changes)
     if unknown:
         raise SettingsError(f"not a setting: {', '.join(unknown)}")
     try:
-        return Settings.model_validate({**settings.model_dump(), **changes})
+        return with_changes(settings, changes)
     except ValidationError as exc:
         reasons = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()

@@ -3,7 +3,11 @@
 Both `settings.toml` and `watchlists.toml` follow the same rules:
 
 * reading never raises for a bad file: it returns `Problem`s naming the file,
-  the line and what is wrong, and the caller runs with defaults;
+  the line and what is wrong, and the caller runs with defaults; anything
+  but a regular file (a FIFO, a folder) is such a problem, found without
+  opening it;
+* a file that does not load is never replaced: a save raises
+  `BrokenFileError` with its problems, so a typo never costs the rest;
 * writing merges the new values into the *document as it is on disk*
   (tomlkit keeps comments, order and keys arbscope does not know), so a
   round trip changes only what the app changed.
@@ -11,21 +15,22 @@ Both `settings.toml` and `watchlists.toml` follow the same rules:
 
 from __future__ import annotations
 
+import functools
 import re
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
 import tomlkit
 from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
-from pydantic_core import to_jsonable_python
 from tomlkit.container import Container
 from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.items import InlineTable, Table
 from tomlkit.toml_document import TOMLDocument
+
+from arbscope.storage.userfile import FileRefusedError, read_regular_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +59,31 @@ class ReadResult:
     problems: list[Problem] = field(default_factory=list)
 
 
+class BrokenFileError(FileRefusedError):
+    """A save refused because the file on disk does not load: writing would lose what it holds."""
+
+    def __init__(self, path: Path, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        listed = "".join(f"\n  {problem}" for problem in self.problems)
+        super().__init__(
+            path,
+            f"does not load, so nothing was saved over it:{listed}\n"
+            "Fix the line(s) named above by hand (`arbscope config check` checks again), "
+            "or move the file away to start a new one.",
+        )
+
+
 _POSITION_SUFFIX = re.compile(r"\s+at line \d+ col \d+$")
 
 
 def read_toml(path: Path) -> ReadResult:
     """Read and parse `path`; a missing file is an empty document, a bad one a problem."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular_bytes(path)
     except FileNotFoundError:
         return ReadResult(path=path, exists=False)
+    except FileRefusedError as exc:
+        return ReadResult(path, True, problems=[Problem(path, None, exc.reason)])
     except OSError as exc:
         return ReadResult(path, True, problems=[Problem(path, None, f"cannot be read: {exc}")])
     try:
@@ -130,11 +151,18 @@ def locate_key(text: str, loc: Sequence[str | int]) -> int | None:
     return best_line
 
 
-def validation_problems(path: Path, text: str, exc: ValidationError) -> list[Problem]:
-    """One problem per pydantic error, with the field's dotted name, the reason and the line."""
+def validation_problems(
+    path: Path, text: str, exc: ValidationError,
+    as_written: Callable[[tuple[str | int, ...]], tuple[str | int, ...]] | None = None,
+) -> list[Problem]:
+    """One problem per pydantic error, with the field's dotted name, the reason and the line.
+
+    `as_written` maps a model's key path to the one in the file when a migration moved
+    keys, so the problem names the key the user wrote, on the line they wrote it.
+    """
     problems = []
     for error in exc.errors():
-        loc = error["loc"]
+        loc = as_written(tuple(error["loc"])) if as_written else tuple(error["loc"])
         dotted = ".".join(str(part) for part in loc) or "(whole file)"
         # pydantic prefixes messages of custom validators; the user needs only the reason.
         reason = str(error["msg"]).removeprefix("Value error, ")
@@ -189,7 +217,7 @@ def merge_model(table: TomlTable, data: Mapping[str, Any], model: type[BaseModel
                 del table[key]
             continue
         if key not in table:
-            if not _is_default(info, value):
+            if not _is_default(model, key, value):
                 table[key] = fresh_value(value, shape)
             continue
         _merge_value(table, key, value, shape)
@@ -233,14 +261,26 @@ def fresh_value(value: Any, shape: Shape) -> Any:
     out: dict[str, Any] = {}
     for key, item in value.items():
         info = shape.model_fields.get(key)
-        if item is None or _is_default(info, item):
+        if item is None or _is_default(shape, key, item):
             continue
         out[key] = fresh_value(item, shape_of(info.annotation) if info is not None else None)
     return out
 
 
-def _is_default(info: FieldInfo | None, value: Any) -> bool:
+def _is_default(model: type[BaseModel], key: str, value: Any) -> bool:
     """True when `value` (JSON form) is the field's default, so need not be written."""
-    if info is None or info.is_required():
-        return False
-    return bool(to_jsonable_python(info.get_default(call_default_factory=True)) == value)
+    defaults = _json_defaults(model)
+    return key in defaults and defaults[key] == value
+
+
+@functools.cache
+def _json_defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """Each defaulted field's default in JSON form, serialised as the model serialises it
+    (a set field with an ordering serializer compares as that list, not in hash order)."""
+    fields = {
+        name: info.get_default(call_default_factory=True)
+        for name, info in model.model_fields.items()
+        if not info.is_required()
+    }
+    dumped = model.model_construct(**fields).model_dump(mode="json", include=set(fields))
+    return {name: dumped[name] for name in fields if name in dumped}

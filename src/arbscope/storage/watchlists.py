@@ -15,8 +15,10 @@ venues = ["binance", "okx"]          # optional: empty means every venue of the 
 Every change is written at once. Two arbscope processes changing watchlists
 at the same time lose neither change: each change takes a lock beside the
 file, re-reads the file as it is on disk, applies itself to that, and writes
-atomically. A file that does not load is reported (file, line, problem), the
-store runs empty, and the first change keeps it as `watchlists.toml.bak-TIMESTAMP`.
+atomically (through a symlink to its target). A file that does not load is
+reported (file, line, problem) and the store runs empty; a change is then
+refused, naming those lines, rather than written over it. A read-only file
+is never rewritten either.
 """
 
 from __future__ import annotations
@@ -31,10 +33,17 @@ from tomlkit.items import Table
 from tomlkit.toml_document import TOMLDocument
 
 from arbscope.models import split_symbol
-from arbscope.storage.atomic import atomic_write_text, file_lock, keep_broken_file
+from arbscope.storage.atomic import atomic_write_text, file_lock
 from arbscope.storage.paths import watchlists_file
 from arbscope.storage.settings import broken_file_message
-from arbscope.storage.tomlfile import Problem, merge_model, read_toml, validation_problems
+from arbscope.storage.tomlfile import (
+    BrokenFileError,
+    Problem,
+    merge_model,
+    read_toml,
+    validation_problems,
+)
+from arbscope.storage.userfile import FileRefusedError
 
 WATCHLISTS_SCHEMA_VERSION = 1
 MAX_NAME_LENGTH = 40
@@ -42,6 +51,10 @@ MAX_NAME_LENGTH = 40
 
 class WatchlistError(ValueError):
     """A change that cannot be made; the message says why and what would work."""
+
+
+class WatchlistFileError(WatchlistError):
+    """The file may not be replaced (it does not load, is read-only, is not a regular file)."""
 
 
 class UnknownWatchlistError(WatchlistError):
@@ -155,8 +168,6 @@ class WatchlistStore:
         self.lock_timeout_s = lock_timeout_s
         self.problems: tuple[Problem, ...] = ()
         """Why the file on disk was not used at the last read (empty when it loaded)."""
-        self.last_backup: Path | None = None
-        """Set by a change that had to keep a file that did not load; None otherwise."""
         self._state = WatchlistsFile()
         self.reload()
 
@@ -339,26 +350,31 @@ class WatchlistStore:
         apply: Callable[[WatchlistsFile], None],
         edit_document: Callable[[TOMLDocument], None] | None = None,
     ) -> None:
-        """Lock, re-read what is on disk now, apply, validate, write atomically."""
-        self.last_backup = None
+        """Lock, re-read what is on disk now, apply, validate, write atomically.
+
+        Raises `WatchlistFileError` when the file may not be replaced: one that
+        does not load is refused before the change is even tried, so the user
+        hears about the file, not about a watchlist it seems to lack.
+        """
         with file_lock(self.path, timeout_s=self.lock_timeout_s):
             state, doc, problems = self._read()
-            if problems or doc is None:
-                # Checked before the change is applied, so a refused change keeps no backup.
-                state, doc = WatchlistsFile(), None
+            if problems:
+                self.problems = tuple(problems)
+                error = BrokenFileError(self.path, problems)
+                raise WatchlistFileError(str(error)) from error
             apply(state)
             try:
                 state = WatchlistsFile.model_validate(state.model_dump())
             except ValidationError as exc:
                 raise WatchlistError("; ".join(str(e["msg"]) for e in exc.errors())) from exc
-            if doc is None:
-                if problems:
-                    self.last_backup = keep_broken_file(self.path)
-                doc = _new_document()
+            doc = doc if doc is not None else _new_document()
             if edit_document is not None:
                 edit_document(doc)
             merge_model(doc, state.model_dump(mode="json"), WatchlistsFile)
-            atomic_write_text(self.path, tomlkit.dumps(doc))
+            try:
+                atomic_write_text(self.path, tomlkit.dumps(doc))
+            except FileRefusedError as exc:
+                raise WatchlistFileError(str(exc)) from exc
         self._state = state
         self.problems = ()
 

@@ -1,6 +1,6 @@
 """Paper balances: how much of each currency the user holds on each venue.
 
-Starting balances come from `Settings.starting_balances`, where `"*"` is the
+Starting balances come from `[paper] starting_balances`, where `"*"` is the
 default for every venue not listed. A venue is materialised from its starting
 balances the first time it is touched, so the ledger never invents money for a
 venue the user never traded on. Amounts never go below zero: a debit larger
@@ -11,21 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-DEFAULT_VENUE = "*"
-"""Key of `Settings.starting_balances` that applies to every venue not listed."""
+from arbscope.storage.sections import PaperConfig
 
-DEFAULT_STARTING_BALANCES: dict[str, dict[str, float]] = {
-    DEFAULT_VENUE: {
-        "USD": 10000.0,
-        "USDT": 10000.0,
-        "USDC": 10000.0,
-        "EUR": 10000.0,
-        "BTC": 0.5,
-        "ETH": 5.0,
-        "SOL": 100.0,
-    }
-}
-"""Same defaults as `Settings.starting_balances`, for callers without Settings."""
+DEFAULT_VENUE = "*"
+"""Key of `[paper] starting_balances` that applies to every venue not listed."""
+
+DEFAULT_STARTING_BALANCES: dict[str, dict[str, float]] = PaperConfig().starting_balances
+"""`[paper] starting_balances`' default, for callers without Settings."""
 
 DUST = 1e-12
 """Relative (and absolute, near zero) shortfall that is float noise, not money."""

@@ -1,6 +1,6 @@
 """PaperBroker: execute an opportunity as taker IOC orders against books after latency.
 
-Per DESIGN.md "Paper execution". For each leg the broker awaits the venue's
+Per docs/ARCHITECTURE.md "Paper execution". For each leg the broker awaits the venue's
 simulated latency (an injectable sleep), then reads the book *as it is then*
 from its provider, and fills against it (see orders.py for the limit rule).
 Legs that spend held inventory start together; a leg that spends what an
@@ -30,12 +30,14 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from arbscope.engine.config import EngineConfig
 from arbscope.engine.fills import taker_leg, walk_base
 from arbscope.engine.risk import funding_sources
 from arbscope.models import BookKey, Kind, Leg, Market, Opportunity, OrderBook, Side
-from arbscope.storage.settings import Settings
+from arbscope.storage.sections import PaperConfig
+from arbscope.storage.settings import Settings, VenueSettings
 from arbscope.trading.accounting import RouteFields, exposures_of, status_of
 from arbscope.trading.balances import Balances
 from arbscope.trading.depth import DepthLedger
@@ -58,33 +60,28 @@ MarketProvider = Callable[[BookKey], Market | None]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class BrokerConfig(BaseModel):
-    """How paper orders behave. `from_settings` says which setting feeds each field."""
+class BrokerConfig(PaperConfig):
+    """How paper orders behave: the `[paper]` section plus what the broker takes from the
+    other sections. Each default is the one of the section it comes from."""
 
-    model_config = ConfigDict(frozen=True)
-
-    limit_tolerance_bps: float | None = Field(default=10.0, ge=0)
-    """IOC limit = worst expected level widened by this many bps; None = market IOC.
-    Settings.paper_limit_tolerance_bps."""
-    default_latency_ms: float = Field(default=150.0, ge=0)
-    """Latency of a venue without its own setting (VenueSettings.latency_ms default)."""
+    default_latency_ms: float = Field(
+        default=VenueSettings.model_fields["latency_ms"].default, ge=0
+    )
+    """Latency of a venue without its own `venues.NAME.latency_ms`."""
     latency_ms: dict[str, float] = Field(default_factory=dict)
-    """Per venue: Settings.venues[venue].latency_ms."""
-    stat_auto_close: bool = False
-    """Close statistical positions when abs(z) <= stat_exit_z (Settings.stat_auto_close)."""
-    stat_exit_z: float = Field(default=0.5, ge=0)
-    """Settings.stat_exit_z."""
+    """Per venue: `venues.NAME.latency_ms`."""
+    stat_exit_z: float = Field(default=EngineConfig.model_fields["stat_exit_z"].default, ge=0)
+    """`[engine] stat_exit_z`: where auto-close closes."""
     fx_static_rates: dict[str, float] = Field(default_factory=dict)
-    """Settings.fx_static_rates: only to mark exposures where no book converts."""
+    """`[engine] fx_static_rates`: only to mark exposures where no book converts."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BrokerConfig:
         return cls(
-            limit_tolerance_bps=settings.paper_limit_tolerance_bps,
-            latency_ms={name: v.latency_ms for name, v in settings.venues.items()},
-            stat_auto_close=settings.stat_auto_close,
-            stat_exit_z=settings.stat_exit_z,
-            fx_static_rates=dict(settings.fx_static_rates),
+            **settings.paper.model_dump(),
+            latency_ms=settings.latency_ms(),
+            stat_exit_z=settings.engine.stat_exit_z,
+            fx_static_rates=dict(settings.engine.fx_static_rates),
         )
 
     def latency_s(self, venue: str) -> float:
@@ -137,7 +134,8 @@ class PaperBroker:
         clock: Callable[[], float] = time.time,
     ) -> PaperBroker:
         """Balances start from settings, then take what the trade log last recorded."""
-        balances = Balances(settings.starting_balances, log.latest_balances() if log else None)
+        latest = log.latest_balances() if log else None
+        balances = Balances(settings.paper.starting_balances, latest)
         return cls(
             books, markets, balances, log, BrokerConfig.from_settings(settings), sleep, clock
         )

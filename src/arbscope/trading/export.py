@@ -2,19 +2,28 @@
 
 One row per leg (not per trade) so a spreadsheet can check each fill price and
 fee by hand; the trade's own figures repeat on each of its rows. The same
-function serves the `e` key of the UI and `arbscope trades export`.
+function serves the `e` key of the UI and `arbscope trades export`. Text
+cells (venue, symbol, route ids, reasons) can come from a replay or the user,
+so they are escaped against spreadsheet formulas; numbers stay numbers.
+Where an export may be written is `storage.outputs`' rule.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 from arbscope.storage import paths
-from arbscope.storage.atomic import atomic_write_text
+from arbscope.storage.outputs import (
+    OutputAppeared,
+    OutputKind,
+    atomic_output,
+    check_output,
+    fresh_path,
+    spreadsheet_safe,
+)
 from arbscope.trading.tradelog import TradeLog
 
 CSV_COLUMNS = (
@@ -25,11 +34,33 @@ CSV_COLUMNS = (
     "leg_reason",
 )
 
+CSV_HEADER = ",".join(CSV_COLUMNS)
+"""The first line of every export (how arbscope knows an export of its own)."""
 
-def write_csv(log: TradeLog, out: TextIO) -> int:
+
+def _text_first_line(head: bytes) -> str | None:
+    try:
+        return head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def _is_csv(path: Path, head: bytes) -> bool:
+    text = _text_first_line(head)
+    return path.suffix.lower() == ".csv" and text is not None and "\0" not in text
+
+
+def _is_our_export(path: Path, head: bytes) -> bool:
+    return _is_csv(path, head) and _text_first_line(head) == CSV_HEADER
+
+
+CSV_EXPORT = OutputKind("a CSV export", is_same_kind=_is_csv, made_by_arbscope=_is_our_export)
+
+
+def write_csv(log: TradeLog, out: IO[str]) -> int:
     """Write every trade's legs to `out` (oldest first); returns the data rows written."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    out.write(CSV_HEADER + "\n")
     rows = 0
     for trade in log.all_trades():
         when = datetime.fromtimestamp(trade.ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -41,7 +72,8 @@ def write_csv(log: TradeLog, out: TextIO) -> int:
         ]
         for leg in log.legs(trade.trade_id):
             writer.writerow(
-                [
+                spreadsheet_safe(cell)
+                for cell in [
                     *head, leg["idx"], leg["venue"], leg["symbol"], leg["side"], leg["status"],
                     leg["requested"], leg["filled"], leg["vwap"], leg["expected_vwap"],
                     leg["cost"], leg["fee"], leg["fee_rate"],
@@ -53,15 +85,36 @@ def write_csv(log: TradeLog, out: TextIO) -> int:
     return rows
 
 
-def export_csv(log: TradeLog, path: Path) -> int:
-    """Write the CSV to `path` atomically (a crash never leaves half a file)."""
-    buffer = io.StringIO()
-    rows = write_csv(log, buffer)
-    atomic_write_text(path, buffer.getvalue())
-    return rows
+def export_csv(log: TradeLog | None, path: Path, *, force: bool = False) -> int:
+    """Write the CSV to `path` atomically, under `storage.outputs`' rule (OutputRefused).
+
+    Without a log it is just the header row. Returns the data rows written.
+    """
+    target = check_output(path, CSV_EXPORT, force=force)
+    with atomic_output(target, replace=force) as out:
+        return write_csv(log, out) if log is not None else _header_only(out)
+
+
+def export_csv_fresh(log: TradeLog, path: Path) -> tuple[Path, int]:
+    """The UI's export: never replaces anything, so a taken name becomes `NAME-1.csv` ..."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        target = fresh_path(path)
+        try:
+            return target, export_csv(log, target)
+        except OutputAppeared:
+            continue  # another export took the name meanwhile: the next one
+
+
+def _header_only(out: IO[str]) -> int:
+    out.write(CSV_HEADER + "\n")
+    return 0
 
 
 def default_export_path(now: float) -> Path:
-    """Where the UI's `e` writes: `trades-YYYYmmdd-HHMMSS.csv` in the data folder."""
+    """Where the UI's `e` writes: `exports/trades-YYYYmmdd-HHMMSS.csv` in the data folder.
+
+    A folder of its own, so an export never sits beside (or is named like) the trade log.
+    """
     stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d-%H%M%S")
-    return paths.data_dir() / f"trades-{stamp}.csv"
+    return paths.data_dir() / "exports" / f"trades-{stamp}.csv"

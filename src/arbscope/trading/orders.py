@@ -1,6 +1,6 @@
 """One IOC taker order per leg: how it is priced, and what a book gives it.
 
-Order type (DESIGN.md "Paper execution"): every leg is an immediate-or-cancel
+Order type (docs/ARCHITECTURE.md "Paper execution"): every leg is an immediate-or-cancel
 taker order with a protective limit. The limit is the worst level the leg
 would have taken in the book the user confirmed against, widened by
 `limit_tolerance_bps`; after the venue's latency the order meets the book as

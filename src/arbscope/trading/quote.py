@@ -26,7 +26,6 @@ from arbscope.engine.risk import (
     taker_levels,
 )
 from arbscope.models import Level, Opportunity, Side, split_symbol
-from arbscope.storage.settings import Settings
 from arbscope.trading.orders import take_levels
 
 
@@ -71,18 +70,6 @@ class TicketQuote:
 
 QuoteAt = Callable[[float], TicketQuote]
 """What the ticket is given: the quote of its route at a size."""
-
-def thresholds_from_settings(settings: Settings) -> RiskThresholds:
-    """RiskThresholds from Settings: `min_profit_threshold` and the `risk_*` fields."""
-    return RiskThresholds(
-        min_net_profit=settings.min_profit_threshold,
-        thin_edge_bps=settings.risk_thin_edge_bps,
-        freshness_warn_fraction=settings.risk_freshness_warn_fraction,
-        depth_warn_fraction=settings.risk_depth_warn_fraction,
-        balance_warn_fraction=settings.risk_balance_warn_fraction,
-        volatility_warn_ratio=settings.risk_volatility_warn_ratio,
-    )
-
 
 def _gross(opportunity: Opportunity) -> float:
     # Every kind's waterfall starts with its gross line (statistical: the expected reversion).

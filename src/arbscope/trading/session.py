@@ -12,7 +12,7 @@ event loop is safe without a lock. The broker asks again after each leg's
 simulated latency, so a leg meets the book as it is then. Depth the user's
 own fills took is taken out by the broker's ledger (`visible_book`).
 
-Auto-close. With `Settings.stat_auto_close`, a new snapshot with open
+Auto-close. With ``[paper] stat_auto_close``, a new snapshot with open
 positions returns the broker's `close_reverted` as work to run (one at a
 time): positions whose pair's z is back within the exit band close. The z
 comes from the calculator's `spread_z`, a dict read of floats the scanner's
@@ -28,17 +28,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
 from arbscope.engine.config import EngineConfig
-from arbscope.engine.risk import RiskContext, TransferInfo
+from arbscope.engine.risk import RiskContext
 from arbscope.models import BookKey, Market, MarketSnapshot, Opportunity, OrderBook
 from arbscope.storage.settings import Settings
 from arbscope.trading.broker import PaperBroker, Sleep
 from arbscope.trading.execution import Execution
-from arbscope.trading.quote import TicketQuote, build_quote, thresholds_from_settings
+from arbscope.trading.quote import TicketQuote, build_quote
 from arbscope.trading.resize import resize
 from arbscope.trading.tradelog import TradeLog, TradeLogError, TradeLogReadOnlyError
 from arbscope.trading.volatility import VolatilityTracker
@@ -72,19 +72,16 @@ class TradingSession:
         sleep: Sleep = asyncio.sleep,
         volatility: VolatilityTracker | None = None,
         log_path: Path | None = None,
-        transfers: Callable[[], Mapping[tuple[str, str], TransferInfo]] | None = None,
     ) -> None:
         """`clock`: the market's time (replays run on the recording's; default the wall's).
-        `log_path`: the trade log (default `trades.sqlite3` in the data folder).
-        `transfers`: what venues publish about transfers (the monitor reads its feeds)."""
+        `log_path`: the trade log (default `trades.sqlite3` in the data folder)."""
         self.settings = settings
         self.market = market
-        self.thresholds = thresholds_from_settings(settings)
+        self.thresholds = settings.risk
         self.volatility = volatility or VolatilityTracker()
         self._clock = clock
         self._sleep = sleep
         self._log_path = log_path
-        self._transfers = transfers or dict
         self.log: TradeLog | None = None
         self.broker: PaperBroker | None = None
         self.log_problem = ""
@@ -158,7 +155,7 @@ class TradingSession:
             latency_s=self.broker.config.latency_s,
             volatility=volatility,
             withdrawal_fees=config.withdrawal_fees,
-            transfers=self._transfers(),
+            transfers=snapshot.transfers,
         )
 
     def quote(self, route: Opportunity, size: float) -> TicketQuote:

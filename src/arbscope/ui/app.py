@@ -1,6 +1,6 @@
 """The monitor: composes the panes and routes snapshots down and intents up.
 
-A fixed timer (`Settings.refresh_hz`) reads the scanner's latest snapshot and
+A fixed timer (`[ui] refresh_hz`) reads the scanner's latest snapshot and
 hands it to every pane inside one `batch_update`: the screen redraws at most
 that often, however fast books arrive. The scanner runs its own task; the app
 never steps it (tests may, with `refresh_timer=False`, then call `refresh_panes`).
@@ -61,7 +61,7 @@ FULL_COLLECTION_EVERY = 50
 
 @runtime_checkable
 class Holdable(Protocol):
-    """A scanner on another thread that the UI can pause while it draws (ui/runner.py)."""
+    """A scanner on another thread that the UI can pause while it draws (market/runner.py)."""
 
     def expect_frames(self, period_s: float) -> None: ...
 
@@ -74,7 +74,7 @@ class Holdable(Protocol):
 
 
 class SnapshotSource(Protocol):
-    """What the app needs of `market.scanner.Scanner` (or `ui.runner.ScannerThread`)."""
+    """What the app needs of `market.scanner.Scanner` (or `market.runner.ScannerThread`)."""
 
     @property
     def calculator(self) -> Valuer: ...
@@ -183,7 +183,7 @@ class ArbscopeApp(App[None]):
     def _install_themes(self) -> None:
         for theme in self.loaded_themes.themes.values():
             self.register_theme(theme.to_textual())
-        wanted = self.settings.theme
+        wanted = self.settings.ui.theme
         self.theme = wanted if wanted in self.loaded_themes.themes else DEFAULT_THEME
         # Textual's own themes lack arbscope's colours; the picker lists ours only.
         for name in BUILTIN_THEMES:
@@ -220,25 +220,26 @@ class ArbscopeApp(App[None]):
 
     async def on_mount(self) -> None:
         for error in self.loaded_themes.errors:
-            self.notify(str(error), title="Theme file not loaded", severity="warning", timeout=10)
-        if self.settings.theme not in self.loaded_themes.themes:
-            self.notify(f"theme {self.settings.theme!r} not found; using {self.theme}",
+            self.notify(str(error), title="Theme file not loaded", severity="warning", timeout=10,
+                        markup=False)
+        if self.settings.ui.theme not in self.loaded_themes.themes:
+            self.notify(f"theme {self.settings.ui.theme!r} not found; using {self.theme}",
                         severity="warning")
         self.watchlists.on_mount()
         self.trading.on_mount()
         if isinstance(self.scanner, Holdable):
-            self.scanner.expect_frames(1.0 / self.settings.refresh_hz)
+            self.scanner.expect_frames(1.0 / self.settings.ui.refresh_hz)
         if self.start_scanner:
             await self.scanner.start()
         if self.refresh_timer:
-            self.set_interval(1.0 / self.settings.refresh_hz, self.refresh_panes)
+            self.set_interval(1.0 / self.settings.ui.refresh_hz, self.refresh_panes)
         table = self.table
-        table.min_net_bps = self.settings.min_net_bps
+        table.min_net_bps = self.settings.engine.min_net_bps
         table.focus()
         self.refresh_panes()
 
     def _hold_scanner(self, frame: bool = False) -> None:
-        """A scanner on another thread waits while this frame is drawn (see ui/runner.py)."""
+        """A scanner on another thread waits while this frame is drawn (see market/runner.py)."""
         scanner = self.scanner
         if isinstance(scanner, Holdable) and not self._holding:
             self._holding = True
@@ -390,7 +391,7 @@ class ArbscopeApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(key_help(self.settings.trade_notional_step),
+            self.push_screen(HelpScreen(key_help(self.settings.ui.trade_notional_step),
                                         about=self._about()))
 
     def action_venues(self) -> None:
@@ -399,7 +400,7 @@ class ArbscopeApp(App[None]):
 
     def _about(self) -> str:
         source = self._snapshot.source
-        return (f"Source {source} · refresh {self.settings.refresh_hz:g} Hz · "
+        return (f"Source {source} · refresh {self.settings.ui.refresh_hz:g} Hz · "
                 "arbscope never places a real order.")
 
     def action_filter(self) -> None:
@@ -414,10 +415,10 @@ class ArbscopeApp(App[None]):
         self.heatmap.toggle_view()
 
     def action_size_up(self) -> None:
-        self._set_trade_notional(self.trade_notional * (1 + self.settings.trade_notional_step))
+        self._set_trade_notional(self.trade_notional * (1 + self.settings.ui.trade_notional_step))
 
     def action_size_down(self) -> None:
-        self._set_trade_notional(self.trade_notional / (1 + self.settings.trade_notional_step))
+        self._set_trade_notional(self.trade_notional / (1 + self.settings.ui.trade_notional_step))
 
     def _set_trade_notional(self, notional: float) -> None:
         self.trade_notional = notional

@@ -2,21 +2,37 @@
 
 Built-in themes ship inside the package (`arbscope/themes/*.toml`); the user's
 own live in the config folder (`themes/*.toml`) and win over a built-in of the
-same name. A file that does not load is reported by path with what is wrong,
-next to the themes that did load (as posting does), and never stops the app.
+same name. A file that does not load (unreadable, not UTF-8, not TOML, nested
+too deeply, a colour that is not one, a FIFO in its place) is reported by
+path and line with what is wrong, next to the themes that did load (as
+posting does), and never stops the app.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from textual.color import Color, ColorParseError
+from textual.css.tokenize import tokenize_value
+from textual.css.tokenizer import TokenError
 from textual.theme import Theme
+
+from arbscope.storage.tomlfile import locate_key
+from arbscope.storage.userfile import FileRefusedError, read_regular_bytes
 
 DEFAULT_THEME = "arbscope-dark"
 
@@ -43,6 +59,39 @@ def _check_colour(value: str) -> str:
     except ColorParseError as error:
         raise ValueError(f"{value!r} is not a colour (use #RRGGBB, rgb(...) or a name)") from error
     return value
+
+
+@cache
+def _textual_colour_variables() -> frozenset[str]:
+    """Textual's own theme variables that hold a colour (others hold styles: `bold`)."""
+    defaults = Theme(name="probe", primary="#000000").to_color_system().generate()
+    colours = set()
+    for name, value in defaults.items():
+        try:
+            Color.parse(value)
+        except ColorParseError:
+            continue
+        colours.add(name)
+    return frozenset(colours)
+
+
+def _check_extra_variable(name: str, value: object) -> None:
+    """An extra `[variables]` entry must be a value Textual's CSS can use, or the monitor
+    would fail when the theme is applied rather than when the file is read."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string such as \"#F0B429\"")
+    if name in _textual_colour_variables():
+        try:
+            _check_colour(value)
+        except ValueError as error:
+            raise ValueError(f"{name} = {error}") from None
+        return
+    try:
+        tokens = list(tokenize_value(value, ("__name__", "")))
+    except TokenError:
+        raise ValueError(f"{name} = {value!r} is not a CSS value") from None
+    if any(token.name == "variable_ref" for token in tokens):
+        raise ValueError(f"{name} = {value!r} may not refer to another variable")
 
 
 class ThemeColours(BaseModel):
@@ -82,6 +131,12 @@ class ThemeColours(BaseModel):
     @classmethod
     def _is_colour(cls, value: str) -> str:
         return _check_colour(value)
+
+    @model_validator(mode="after")
+    def _extras_are_css_values(self) -> ThemeColours:
+        for name, value in (self.model_extra or {}).items():
+            _check_extra_variable(name, value)
+        return self
 
     def as_variables(self) -> dict[str, str]:
         """Textual variable name -> value, arbscope's and any extra Textual ones."""
@@ -150,34 +205,61 @@ class ThemeFile(BaseModel):
 
 
 class ThemeFileError(ValueError):
-    """A theme file that did not load: which file and what is wrong with it."""
+    """A theme file that did not load: which file, which line when known, what is wrong."""
 
-    def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
+    def __init__(self, path: Path, problem: str, line: int | None = None) -> None:
+        where = f"{path}, line {line}" if line else str(path)
+        super().__init__(f"{where}: {problem}")
         self.path = path
         self.problem = problem
+        self.line = line
 
 
 def _describe(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "file"
-        parts.append(f"{where}: {item['msg']}")
+        # pydantic prefixes messages of custom validators; the user needs only the reason.
+        parts.append(f"{where}: {str(item['msg']).removeprefix('Value error, ')}")
     return "; ".join(parts)
 
 
+_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
+
+
 def load_theme_file(path: Path) -> ThemeFile:
-    """Parse and validate one file; `ThemeFileError` says what is wrong (line for TOML errors)."""
+    """Read, parse and validate one file; `ThemeFileError` says what is wrong and where.
+
+    Every way a file can fail ends here, so one bad file never stops the app.
+    """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = read_regular_bytes(path)
+    except FileRefusedError as error:
+        raise ThemeFileError(path, error.reason) from error
     except OSError as error:
-        raise ThemeFileError(path, f"cannot be read ({error.strerror})") from error
-    except tomllib.TOMLDecodeError as error:
-        raise ThemeFileError(path, f"is not valid TOML: {error}") from error
+        raise ThemeFileError(path, f"cannot be read ({error.strerror or error})") from error
     try:
-        return ThemeFile.model_validate(data)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad_line = raw[: error.start].count(b"\n") + 1
+        raise ThemeFileError(path, "is not UTF-8 text; save it as UTF-8", bad_line) from error
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = _TOML_POSITION.search(str(error))
+        line = int(found.group(1)) if found else None
+        reason = _TOML_POSITION.sub("", str(error)).strip()
+        raise ThemeFileError(path, f"is not valid TOML: {reason}", line) from error
+    except RecursionError:
+        raise ThemeFileError(path, "is nested too deeply to read; a theme is flat") from None
+    try:
+        theme = ThemeFile.model_validate(data)
     except ValidationError as error:
-        raise ThemeFileError(path, _describe(error)) from error
+        first = error.errors()[0]["loc"] if error.error_count() else ()
+        raise ThemeFileError(path, _describe(error), locate_key(text, first)) from error
+    except RecursionError:
+        raise ThemeFileError(path, "is nested too deeply to read; a theme is flat") from None
+    return theme
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from arbscope.market.transfers import transfers_of
 from arbscope.models import MarketSnapshot, Opportunity
 from arbscope.trading.accounting import execution_summary
 from arbscope.trading.broker import PaperBroker
@@ -53,8 +52,7 @@ class TradingController:
 
     def __init__(self, app: ArbscopeApp) -> None:
         self.app = app
-        self.session = TradingSession(app.settings, app.scanner, clock=app.clock,
-                                      transfers=lambda: transfers_of(app.scanner))
+        self.session = TradingSession(app.settings, app.scanner, clock=app.clock)
         self.risk_pane = RiskChecklistPane(id="risk-checklist")
         self.log_pane: NarrowTradeLogPane | None = None
         self._checked: tuple[str | None, float] = (None, float("-inf"))
@@ -156,7 +154,7 @@ class TradingController:
             return
         screen = TradeTicketScreen(
             lambda size: self.quote(route, size), route.size,
-            step=app.settings.trade_notional_step, size_currency=route.size_currency,
+            step=app.settings.ui.trade_notional_step, size_currency=route.size_currency,
         )
 
         def confirmed(size: float | None) -> None:

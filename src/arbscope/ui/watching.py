@@ -1,7 +1,8 @@
 """What the monitor watches: the followed watchlist, and what the user's files said at start.
 
-Pure (no Textual), so `cli/monitor.py` can decide the feeds' symbols before
-the UI loads. The monitor follows a watchlist in two ways:
+Pure (no Textual), so `cli/watched.py` can decide the feeds' symbols before
+the UI loads; what the command line says about it (flags, usage errors) stays in cli/.
+The monitor follows a watchlist in two ways:
 
 * at start, the feeds subscribe to (or simulate) only its symbols: `--watchlist
   NAME`, else the active watchlist of `watchlists.toml` when no `--symbols` is given;
@@ -13,18 +14,15 @@ the UI loads. The monitor follows a watchlist in two ways:
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Literal
 
-from arbscope.cli import UsageError
 from arbscope.models import MarketSnapshot, Opportunity
 from arbscope.storage.settings import LoadedSettings
 from arbscope.storage.watchlists import Watchlist, WatchlistStore
 
 Severity = Literal["information", "warning", "error"]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,47 +121,6 @@ def following_message(watchlist: Watchlist | None, running: Iterable[str]) -> st
         text += (f" This run's market has no {', '.join(missing)}; the next start "
                  "subscribes to the watchlist's symbols.")
     return text
-
-
-def watched_feeds(
-    args: argparse.Namespace,
-    store: WatchlistStore,
-    build: Callable[[argparse.Namespace], T],
-    chosen_source: str,
-) -> tuple[T, WatchSetup]:
-    """Feeds for the flags, narrowed to the followed watchlist, and the app's WatchSetup.
-
-    `--symbols` follows nothing (the flags win); `--watchlist NAME` follows NAME
-    (`build` checks it); neither follows the active watchlist, whose symbols (and,
-    for live markets without a venue list, venues) the feeds then start with. If
-    the source refuses them (a symbol the simulator does not list), the run falls
-    back to every symbol and says why rather than not starting at all.
-    """
-    setup = WatchSetup(store, None, watchlist_notices(store))
-    if args.symbols is not None:
-        return build(args), setup
-    if args.watchlist is not None:
-        feeds = build(args)  # raises UsageError for an unknown or empty watchlist
-        setup.following = store.get(args.watchlist)
-        return feeds, setup
-    active = store.active
-    if active is None or not active.symbols:
-        setup.following = active
-        return build(args), setup
-    narrowed = argparse.Namespace(**vars(args))
-    narrowed.symbols = list(active.symbols)
-    if chosen_source == "live" and not args.live and active.venues:
-        narrowed.live = list(active.venues)
-    try:
-        feeds = build(narrowed)
-    except UsageError as exc:
-        setup.notices.append(Notice(
-            f"Watchlist {active.name} not applied at start",
-            f"{exc}. Every symbol of the source is shown; fix the watchlist with w.",
-        ))
-        return build(args), setup
-    setup.following = active
-    return feeds, setup
 
 
 def symbols_of(markets: Iterable[tuple[str, str]], extra: Sequence[str] = ()) -> list[str]:

@@ -14,6 +14,7 @@ from arbscope.models import MarketSnapshot
 from arbscope.storage.alerts import AlertHit, AlertWatcher
 from arbscope.storage.atomic import FileBusyError
 from arbscope.storage.settings import Settings, save_theme_choice
+from arbscope.storage.userfile import FileRefusedError
 from arbscope.storage.watchlists import Watchlist
 from arbscope.ui.format import route_label
 from arbscope.ui.screens.watchlists import WatchlistScreen
@@ -81,7 +82,7 @@ class WatchlistController:
             lines.append(f"and {len(hits) - ALERTS_LISTED} more")
         self.app.notify("\n".join(lines), title=f"Alert · {watchlist.name}", timeout=10,
                         markup=False)
-        if self.settings.alert_bell:
+        if self.settings.ui.alert_bell:
             self.app.bell()
         return hits
 
@@ -108,11 +109,11 @@ class WatchlistController:
         if self._saved_theme is None or name == self._saved_theme:
             return
         try:
-            result = save_theme_choice(name)
-        except (FileBusyError, OSError) as exc:
-            self.app.notify(f"{exc}", title="Theme not saved", severity="error", markup=False)
+            save_theme_choice(name)
+        except (FileBusyError, FileRefusedError, OSError) as exc:
+            # The theme stays on for this session; only remembering it failed.
+            self.app.notify(f"theme {name!r} is on for this session but could not be saved: {exc}",
+                            title="Theme not saved", severity="error", timeout=20,
+                            markup=False)
             return
         self._saved_theme = name
-        if result.backup is not None:
-            self.app.notify(result.message, title="Settings saved", severity="warning",
-                            timeout=20, markup=False)

@@ -51,7 +51,11 @@ def health_rows(snapshot: MarketSnapshot) -> list[tuple[str, ...]]:
                 str(h.errors),
                 str(h.retries),
                 _seconds(retry_in),
-                h.last_error or "",
+                # Symbols failing while the venue's others stay live come first.
+                " · ".join(
+                    ([f"down: {', '.join(h.down_symbols)}"] if h.down_symbols else [])
+                    + ([h.last_error] if h.last_error else [])
+                ),
             )
         )
     return rows

@@ -337,12 +337,6 @@ class WatchlistScreen(ModalScreen[None]):
                 str(exc), title="Could not save watchlists", severity="error", markup=False
             )
             return False
-        if self.store.last_backup is not None:
-            self.notify(
-                f"{self.store.path.name} did not load; it was kept as {self.store.last_backup}",
-                severity="warning",
-                markup=False,
-            )
         self.notify(done, markup=False)
         self._show_problems()
         self._refresh_lists()

@@ -30,8 +30,8 @@ from textual.message import Message
 from textual.reactive import Reactive, reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 
+from arbscope.ui.textual_private import set_virtual_size_without_layout
 from arbscope.ui.widgets.common import same_text
 
 HEADER_LINES = 1
@@ -263,8 +263,7 @@ class LineTable(ScrollView, can_focus=True):
         if not self.is_mounted:
             self.virtual_size = size
             return
-        self.set_reactive(Widget.virtual_size, size)
-        self._scroll_update(size)
+        set_virtual_size_without_layout(self, size)
         max_top = max(0, size.height - self.scrollable_content_region.height)
         if self.scroll_y > max_top:
             self.scroll_to(y=max_top, animate=False, immediate=True)

@@ -22,9 +22,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from arbscope.storage.outputs import OutputRefused
 from arbscope.trading.accounting import settled
 from arbscope.trading.balances import Balances
-from arbscope.trading.export import default_export_path, export_csv
+from arbscope.trading.export import default_export_path, export_csv_fresh
 from arbscope.trading.tradelog import TradeLog, TradeRow
 
 COLUMNS = (
@@ -163,14 +164,14 @@ class TradeLogPane(Vertical):
         return Content("\n").join(lines)
 
     def export(self, path: Path | None = None) -> tuple[Path, int]:
-        """Write the CSV (default: a timestamped file in the data folder); returns (path, rows)."""
-        target = path or self._export_path()
-        return target, export_csv(self.trade_log, target)
+        """Write the CSV (default: a timestamped file in the data folder's exports/); never
+        replaces a file: a taken name gets a counter. Returns (path written, rows)."""
+        return export_csv_fresh(self.trade_log, path or self._export_path())
 
     def action_export(self) -> None:
         try:
             path, rows = self.export()
-        except OSError as error:
+        except (OSError, OutputRefused) as error:
             self.notify(f"export failed: {error}", severity="error")
             return
         self.notify(f"exported {rows} leg rows to {path}")

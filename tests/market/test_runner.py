@@ -9,9 +9,9 @@ import time
 import pytest
 
 from arbscope.engine.config import EngineConfig
+from arbscope.market.runner import STEP_MARGIN_S, ScannerThread, step_delay
 from arbscope.market.scanner import Scanner
 from arbscope.market.sim import SimFeed
-from arbscope.ui.runner import STEP_MARGIN_S, ScannerThread, step_delay
 
 
 def test_a_step_far_from_any_frame_waits_the_usual_interval() -> None:
@@ -33,7 +33,8 @@ def test_when_there_is_no_time_before_the_frame_the_step_follows_it() -> None:
     assert delay == pytest.approx(0.06 + STEP_MARGIN_S)
 
 
-async def _until(condition: object, seconds: float = 10.0) -> None:
+async def _until(condition: object, seconds: float = 90.0) -> None:
+    """Poll `condition`; the bound is against hangs only."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if callable(condition) and condition():
@@ -45,14 +46,15 @@ async def _until(condition: object, seconds: float = 10.0) -> None:
 async def test_the_thread_steps_the_market_stops_while_held_and_takes_config(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("arbscope.ui.runner.HOLD_LIMIT_S", 30.0)  # held means held, here
+    monkeypatch.setattr("arbscope.market.runner.HOLD_LIMIT_S", 30.0)  # held means held, here
     scanner = Scanner([SimFeed(seed=7, symbols=["BTC/USDT", "ETH/USDT"])], EngineConfig())
     runner = ScannerThread(scanner)
     await runner.start()
     try:
         await _until(lambda: runner.snapshot.books and runner.calculator.valuation())
         runner.hold()
-        await asyncio.sleep(0.03)  # a step already under way finishes
+        # The scanner's thread says when it has stopped at its turn (a step under way ends first).
+        assert await asyncio.to_thread(runner.parked.wait, 60.0)
         held_at = runner.snapshot
         await asyncio.sleep(0.15)  # three step intervals
         assert runner.snapshot is held_at

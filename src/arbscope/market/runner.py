@@ -90,6 +90,8 @@ class ScannerThread:
         self._ready = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self.parked = threading.Event()
+        """Set while the scanner's loop waits for a `release` (tests wait on it)."""
         self._failure: BaseException | None = None
         self._frame_period: float | None = None
         self._last_frame: float | None = None
@@ -152,11 +154,16 @@ class ScannerThread:
         frames_since = max(0, int((now - self._last_frame) // self._frame_period) + 1)
         return self._last_frame + frames_since * self._frame_period
 
+    def _park(self) -> None:
+        self.parked.set()
+        self._running.wait(HOLD_LIMIT_S)
+        self.parked.clear()
+
     async def _gatekeeper(self) -> None:
         while True:
             if not self._running.is_set():
                 # Blocks this whole loop (feeds and steps) without holding the GIL.
-                self._running.wait(HOLD_LIMIT_S)
+                self._park()
             await asyncio.sleep(GATE_CHECK_S)
 
     async def _step_forever(self) -> None:
@@ -170,7 +177,7 @@ class ScannerThread:
         interval = self.scanner.interval_s
         while True:
             if not self._running.is_set():
-                self._running.wait(HOLD_LIMIT_S)
+                self._park()
             started = time.monotonic()
             self.scanner.step()
             # Runs on this thread right after the step: a consistent copy for the UI.
