@@ -23,6 +23,7 @@ from arbscope.storage import paths
 from arbscope.storage.sections import PaperConfig
 from arbscope.storage.settings import Settings
 from arbscope.trading.execution import ExecutionStatus, TradeAction
+from arbscope.trading.tradelog import TradeLog
 from arbscope.ui.app import ArbscopeApp
 from arbscope.ui.screens.ticket import TradeTicketScreen
 from arbscope.ui.widgets.risk_checklist import RiskChecklistPane
@@ -314,3 +315,47 @@ async def test_with_auto_close_a_statistical_position_closes_once_its_z_reverts(
         rows = app.query_one(NarrowTradeLogPane).query_one(DataTable)
         assert rows.row_count == 2  # logged: the open and the close
         assert len(messages(app)) == told + 1  # announced like a `c` close
+
+
+async def test_a_paused_display_still_auto_closes_and_logs_a_reverted_position() -> None:
+    # As above, but the display is paused (p) before the market moves: the session is fed
+    # every snapshot the app reads whatever the display does, so the position closes and
+    # is logged while the screen still shows the frozen snapshot.
+    settings = Settings(seed=7, engine=EngineConfig(stat_min_samples=5, stat_entry_z=1.5,
+                                                    stat_window_s=10.0, stat_exit_z=0.5),
+                        risk=RiskThresholds(min_net_profit=-1e9),
+                        paper=PaperConfig(stat_auto_close=True))
+    market = SteppedMarket(settings=settings)
+    market.advance(3.0)
+    app = make_app(market)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1", "2", "3")  # hide every kind but statistical
+        await pilot.press("x")
+        await confirm(pilot, ticket_of(app))
+        [opened] = app.trading.executions
+        broker = app.trading.broker
+        assert broker is not None and opened.position_id is not None
+
+        await pilot.press("p")
+        assert app.paused
+        frozen = app.shown_snapshot
+        assert frozen is not None
+        calculator = market.scanner.calculator
+        z = calculator.spread_z(opened.route_id)
+        for _ in range(240):  # at most 120 s of market time, a refresh per step as the timer
+            market.advance(0.5)
+            app.refresh_panes()
+            z = calculator.spread_z(opened.route_id)
+            if z is not None and abs(z) <= 0.5:
+                break
+        assert z is not None and abs(z) <= 0.5, z
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+        assert app.paused and app.shown_snapshot is frozen  # the display never moved
+        closed = app.trading.executions[-1]
+        assert closed.action is TradeAction.CLOSE
+        assert closed.position_id == opened.position_id
+        assert broker.open_positions() == []
+        with TradeLog(read_only=True) as log:  # logged: the open and the close
+            assert [t.action for t in log.all_trades()] == ["open", "close"]

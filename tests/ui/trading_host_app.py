@@ -1,10 +1,11 @@
 """A tiny host for the trading UI pieces: ticket, risk checklist pane, trade log pane.
 
-It wires them the way the monitor is meant to: `x` (or Enter) opens the
-ticket for the route, the ticket's `quote_at` re-evaluates the route at a size
-on the books as the next order would see them, a confirmed size is executed
-by the PaperBroker (logged before the app hears of it), the log pane reloads
-and a notification compares realized with expected profit.
+It wires them the way the monitor does, through the same `TradingSession`:
+`x` (or Enter) opens the ticket for the route, the ticket's `quote_at` is the
+session's quote (the route at a size on the books as the next order would see
+them), a confirmed size goes through the session's `order` (which refuses a
+blocked checklist) and `execute` (logged before the app hears of it), the log
+pane reloads and a notification compares realized with expected profit.
 
 Deterministic: hand-made books, a frozen clock, fixed volatility, no latency
 wait. The trade log is opened on mount, in ARBSCOPE_DATA_DIR.
@@ -18,16 +19,17 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
-from arbscope.engine.risk import RiskContext, RiskThresholds
+from arbscope.engine.config import EngineConfig
 from arbscope.engine.spatial import evaluate_spatial
-from arbscope.models import BookKey, Market, OrderBook, VenueHealth, VenueState
+from arbscope.models import BookKey, Market, MarketSnapshot, OrderBook, VenueHealth, VenueState
+from arbscope.storage.sections import PaperConfig
+from arbscope.storage.settings import Settings
 from arbscope.trading.accounting import execution_summary
-from arbscope.trading.balances import Balances
-from arbscope.trading.broker import PaperBroker
 from arbscope.trading.execution import Execution
-from arbscope.trading.quote import TicketQuote, build_quote
-from arbscope.trading.resize import resize
+from arbscope.trading.quote import TicketQuote
+from arbscope.trading.session import TradingSession
 from arbscope.trading.tradelog import TradeLog
+from arbscope.trading.volatility import VolatilityTracker
 from arbscope.ui.screens.ticket import TradeTicketScreen
 from arbscope.ui.themes import builtin_themes_dir, default_variables, load_themes
 from arbscope.ui.widgets.risk_checklist import RiskChecklistPane
@@ -86,6 +88,32 @@ class ThemedApp(App[None]):
         self.theme = "arbscope-dark"
 
 
+class HandMarket:
+    """The hand-made books as the session reads a market: one snapshot, never moving."""
+
+    def __init__(self) -> None:
+        books = _books()
+        markets = {k: _market(k) for k in books}
+        health = {v: VenueHealth(venue=v, state=VenueState.LIVE) for v in ("alpha", "beta")}
+        # The route as the monitor's calculator would list it.
+        route = evaluate_spatial(books[BUY], books[SELL], markets[BUY], markets[SELL], 0.5, NOW)
+        assert route is not None
+        self.route = route
+        self.snapshot = MarketSnapshot(ts=NOW, source="SIM", opportunities=(route,),
+                                       books=books, markets=markets, health=health)
+        self.config = EngineConfig(withdrawal_fees={"BTC": 0.0001})
+
+    def spread_z(self, route_id: str) -> float | None:
+        return None
+
+
+class FixedVolatility(VolatilityTracker):
+    """1 bps per sqrt(second) on every book: the checklist's volatility line is fixed."""
+
+    def sigma_bps(self, key: BookKey) -> float | None:
+        return 1.0
+
+
 class TradingHostApp(ThemedApp):
     """Checklist and trade log panes; `x` opens the ticket; confirmed sizes are executed."""
 
@@ -98,12 +126,21 @@ class TradingHostApp(ThemedApp):
         super().__init__()
         self.open_on_mount = open_ticket
         self.trade_size = size
-        self.books = _books()
-        self.markets = {k: _market(k) for k in self.books}
+        self.market = HandMarket()
         self.results: list[float | None] = []
-        self.executions: list[Execution] = []
-        self.trade_log: TradeLog  # opened on mount: nothing touches files before the app runs
-        self.broker: PaperBroker | None = None
+        self.session = TradingSession(
+            Settings(paper=PaperConfig(starting_balances=STARTING)), self.market, clock=lambda: NOW,
+            sleep=_no_latency, volatility=FixedVolatility(),
+        )
+
+    @property
+    def executions(self) -> list[Execution]:
+        return self.session.executions
+
+    @property
+    def trade_log(self) -> TradeLog:
+        assert self.session.log is not None, self.session.log_problem
+        return self.session.log
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -111,47 +148,19 @@ class TradingHostApp(ThemedApp):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.trade_log = TradeLog()
-        self.broker = PaperBroker(
-            self.books.get,
-            self.markets.get,
-            Balances(STARTING),
-            log=self.trade_log,
-            sleep=_no_latency,
-            clock=lambda: NOW,
-        )
-        self.query_one(Vertical).mount(TradeLogPane(self.trade_log, self.broker.balances, id="log"))
+        self.session.open()  # on mount: nothing touches files before the app runs
+        assert self.session.broker is not None
+        self.query_one(Vertical).mount(
+            TradeLogPane(self.trade_log, self.session.broker.balances, id="log"))
         self.show_checklist()
         if self.open_on_mount:
             self.action_open_ticket()
 
     def on_unmount(self) -> None:
-        self.trade_log.close()
+        self.session.close()
 
     def quote_at(self, size: float) -> TicketQuote:
-        assert self.broker is not None
-        buy = self.broker.visible_book(self.books[BUY])
-        sell = self.broker.visible_book(self.books[SELL])
-        # The route as the monitor's calculator would list it, then resized on the books as
-        # the next order sees them (own fills taken out).
-        selected = evaluate_spatial(
-            self.books[BUY], self.books[SELL], self.markets[BUY], self.markets[SELL], 0.5, NOW
-        )
-        assert selected is not None
-        visible = {BUY: buy, SELL: sell}
-        opp = resize(selected, size, visible.get, self.markets.get, NOW)
-        context = RiskContext(
-            now=NOW,
-            books={BUY: buy, SELL: sell},
-            markets=self.markets,
-            health={v: VenueHealth(venue=v, state=VenueState.LIVE) for v in ("alpha", "beta")},
-            balance=self.broker.balances.get,
-            latency_s=self.broker.config.latency_s,
-            volatility={BUY: 1.0, SELL: 1.0},
-            withdrawal_fees={"BTC": 0.0001},
-        )
-        message = "" if opp is not None else "the books no longer cross"
-        return build_quote(opp, context, RiskThresholds(), size=size, message=message)
+        return self.session.quote(self.market.route, size)
 
     def show_checklist(self) -> None:
         quote = self.quote_at(self.trade_size)
@@ -166,14 +175,13 @@ class TradingHostApp(ThemedApp):
 
     async def on_ticket_closed(self, size: float | None) -> None:
         self.results.append(size)
-        if size is None or self.broker is None:
+        if size is None:
             return
-        opportunity = self.quote_at(size).opportunity
+        opportunity, why_not = self.session.order(self.market.route, size)
         if opportunity is None:
-            self.notify("the route closed before execution", severity="warning")
+            self.notify(f"not executed: {why_not}", severity="warning")
             return
-        execution = await self.broker.execute(opportunity)
-        self.executions.append(execution)
+        execution = await self.session.execute(opportunity)
         self.query_one(TradeLogPane).reload()
         self.show_checklist()
         self.notify(execution_summary(execution))

@@ -68,8 +68,10 @@ def _positive_int(text: str) -> int:
 
 
 def _open_existing() -> TradeLog | None:
+    """The log, opened read-only (SQLite `mode=ro`): listing and exporting never write it,
+    never migrate an old schema, and work in a read-only folder."""
     path = paths.trades_db()
-    return TradeLog(path) if path.exists() else None
+    return TradeLog(path, read_only=True) if path.exists() else None
 
 
 def _when(ts: float) -> str:

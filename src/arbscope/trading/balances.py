@@ -97,6 +97,16 @@ class Balances:
             raise InsufficientBalanceError(venue, currency, amount, available)
         held[currency] = max(0.0, available - amount)
 
+    def copy(self) -> Balances:
+        """An independent copy (the broker works on one until the trade log commits)."""
+        other = Balances(self._starting)
+        other._held = {venue: dict(amounts) for venue, amounts in self._held.items()}
+        return other
+
+    def replace_with(self, other: Balances) -> None:
+        """Take `other`'s balances, in place: panes holding this object see them."""
+        self._held = {venue: dict(amounts) for venue, amounts in other._held.items()}
+
     def touched_venues(self) -> tuple[str, ...]:
         """Venues materialised so far (traded on, or restored from the log)."""
         return tuple(sorted(self._held))

@@ -15,8 +15,12 @@ Profit, in the route's profit currency:
   realizes the whole round trip;
 * slippage = expected - realized.
 
-Each execution is written to the trade log in one transaction before
-`execute` returns. Executions are serialised: one at a time.
+Balances, depth taken and positions change only when the trade's transaction
+commits (one source of truth, the log): an execution fills against a working
+copy of the balances and of the depth ledger, the log commits it on a worker
+thread (so a busy log never stalls the event loop), and only then is the copy
+applied. A commit that fails (locked, damaged file) raises and changes nothing.
+Executions are serialised: one at a time.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from pydantic import Field
 
@@ -92,6 +97,14 @@ class BrokerConfig(PaperConfig):
         return self.latency_ms.get(venue, self.default_latency_ms) / 1000.0
 
 
+@dataclass(slots=True)
+class _Working:
+    """The state one execution fills against, applied only once the log committed it."""
+
+    balances: Balances
+    depth: DepthLedger
+
+
 class PaperBroker:
     """Simulated taker execution with balances, own-depth memory and a trade log."""
 
@@ -151,8 +164,9 @@ class PaperBroker:
         """Execute `opportunity` at its size; logged before returning (BLOCKED is not)."""
         action = TradeAction.OPEN if opportunity.kind is Kind.STATISTICAL else TradeAction.TRADE
         async with self._lock:
-            execution = await self._run(opportunity.legs, opportunity, action, None)
-            return self._finish(execution, opportunity.z_score)
+            work = self._working()
+            execution = await self._run(opportunity.legs, opportunity, action, None, work)
+            return await self._finish(execution, opportunity.z_score, work)
 
     async def close_position(self, position_id: int) -> Execution:
         """Close a statistical position: each leg's filled amount, the other side."""
@@ -161,8 +175,9 @@ class PaperBroker:
             if position is None:
                 raise KeyError(f"no open position {position_id}")
             legs = self._closing_legs(position)
-            execution = await self._run(legs, None, TradeAction.CLOSE, position)
-            return self._finish(execution, None)
+            work = self._working()
+            execution = await self._run(legs, None, TradeAction.CLOSE, position, work)
+            return await self._finish(execution, None, work)
 
     async def close_reverted(self, z_of: Callable[[str], float | None]) -> list[Execution]:
         """With `stat_auto_close`, close every position whose route's abs(z) <= exit."""
@@ -190,7 +205,10 @@ class PaperBroker:
     def _levels(self, book: OrderBook, side: Side) -> Sequence[tuple[float, float]]:
         return self.ledger.levels(book, side)
 
-    def _plan(self, legs: Sequence[Leg]) -> tuple[list[LegOrder], str]:
+    def _working(self) -> _Working:
+        return _Working(self.balances.copy(), self.ledger.copy())
+
+    def _plan(self, legs: Sequence[Leg], work: _Working) -> tuple[list[LegOrder], str]:
         orders: list[LegOrder] = []
         for index, (leg, source) in enumerate(zip(legs, funding_sources(legs), strict=True)):
             key = (leg.venue, leg.symbol)
@@ -202,7 +220,7 @@ class PaperBroker:
                     index,
                     leg,
                     source,
-                    self._levels(book, leg.side),
+                    work.depth.levels(book, leg.side),
                     self._markets(key),
                     self.config.limit_tolerance_bps,
                     self.config.latency_s(leg.venue),
@@ -216,7 +234,7 @@ class PaperBroker:
         short = [
             f"{venue} needs {needed:.8g} {currency}, holds {held:.8g}"
             for (venue, currency), needed in sorted(needs.items())
-            if needed > (held := self.balances.get(venue, currency))
+            if needed > (held := work.balances.get(venue, currency))
         ]
         if short:
             return [], "insufficient balance: " + "; ".join(short)
@@ -228,9 +246,10 @@ class PaperBroker:
         opportunity: Opportunity | None,
         action: TradeAction,
         position: Position | None,
+        work: _Working,
     ) -> Execution:
         requested_ts = self._clock()
-        orders, blocked = self._plan(legs)
+        orders, blocked = self._plan(legs, work)
         results: list[LegExecution | None] = [None] * len(orders)
         if not blocked:
             finished = [asyncio.Event() for _ in orders]
@@ -243,26 +262,27 @@ class PaperBroker:
                 if order.source is not None:
                     source = results[order.source]
                     funded = source.received[1] if source is not None else 0.0
-                results[order.index] = self._fill(order, funded)
+                results[order.index] = self._fill(order, funded, work)
                 finished[order.index].set()
 
             await asyncio.gather(*(run_leg(order) for order in orders))
         done = tuple(r for r in results if r is not None)
-        return self._account(legs, done, opportunity, action, position, requested_ts, blocked)
+        return self._account(legs, done, opportunity, action, position, requested_ts, blocked,
+                             work.balances)
 
-    def _fill(self, order: LegOrder, funded: float | None) -> LegExecution:
-        """Meet the book as it is now; settle balances and remember the depth taken."""
+    def _fill(self, order: LegOrder, funded: float | None, work: _Working) -> LegExecution:
+        """Meet the book as it is now; settle the working balances and depth taken."""
         leg = order.leg
         book = self._books((leg.venue, leg.symbol))
-        levels = () if book is None else self._levels(book, leg.side)
-        available = self.balances.get(leg.venue, order.spends)
+        levels = () if book is None else work.depth.levels(book, leg.side)
+        available = work.balances.get(leg.venue, order.spends)
         result = fill_order(order, book, levels, available, funded)
         if result.filled > 0 and book is not None:
             paid_currency, paid = result.paid
             got_currency, got = result.received
-            self.balances.debit(leg.venue, paid_currency, paid)
-            self.balances.credit(leg.venue, got_currency, got)
-            self.ledger.take(book, leg.side, ((f.price, f.amount) for f in result.fills))
+            work.balances.debit(leg.venue, paid_currency, paid)
+            work.balances.credit(leg.venue, got_currency, got)
+            work.depth.take(book, leg.side, ((f.price, f.amount) for f in result.fills))
         return result
 
     def _account(
@@ -274,6 +294,7 @@ class PaperBroker:
         position: Position | None,
         requested_ts: float,
         blocked: str,
+        balances: Balances,
     ) -> Execution:
         route = RouteFields.of(legs, opportunity, position, action)
         if position is not None:
@@ -305,20 +326,24 @@ class PaperBroker:
             exposures=exposures,
             reason="; ".join(reasons),
             position_id=position.position_id if position else None,
-            balances_after=self.balances.snapshot(sorted({leg.venue for leg in legs})),
+            balances_after=balances.snapshot(sorted({leg.venue for leg in legs})),
         )
 
-    def _finish(self, execution: Execution, entry_z: float | None) -> Execution:
-        """Log (one transaction), then update the positions the caller will see."""
+    async def _finish(self, execution: Execution, entry_z: float | None,
+                      work: _Working) -> Execution:
+        """Log (one transaction, on a worker thread), then apply the balances, depth and
+        positions: a commit that raises leaves all of them as they were."""
         if execution.status is ExecutionStatus.BLOCKED:
             return execution
         if self.log is not None:
-            execution = self.log.record(execution, entry_z)
+            execution = await asyncio.to_thread(self.log.record, execution, entry_z)
         else:
             local = self._next_local_id
             self._next_local_id += 1
             opens = execution.action is TradeAction.OPEN
             execution = execution.with_ids(local, local if opens else execution.position_id)
+        self.balances.replace_with(work.balances)
+        self.ledger = work.depth
         filled = [leg for leg in execution.legs if leg.filled > 0]
         opened = execution.action is TradeAction.OPEN and bool(filled)
         if opened and execution.position_id is not None and execution.trade_id is not None:

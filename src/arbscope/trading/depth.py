@@ -22,6 +22,12 @@ class DepthLedger:
     def __init__(self) -> None:
         self._taken: dict[BookKey, tuple[float, dict[tuple[Side, float], float]]] = {}
 
+    def copy(self) -> DepthLedger:
+        """An independent copy (the broker works on one until the trade log commits)."""
+        other = DepthLedger()
+        other._taken = {key: (ts, dict(taken)) for key, (ts, taken) in self._taken.items()}
+        return other
+
     def _current(self, book: OrderBook) -> dict[tuple[Side, float], float] | None:
         entry = self._taken.get(book.key)
         if entry is None:

@@ -2,9 +2,14 @@
 
 WAL mode so readers (the CLI while the app runs) never block the writer, and
 `synchronous=FULL` so a committed trade survives a crash of the process and of
-the machine. `PRAGMA user_version` holds the schema version; MIGRATIONS maps
-each version to the function that brings the previous one up to it, so an old
-file is upgraded in place, inside one transaction, on open.
+the machine. Schema versions, migrations (only when opened for writing, after
+a backup) and read-only opening are in `logschema`.
+
+Two connections: writes (`record`, called on a worker thread by the broker so
+a busy log never stalls the event loop) hold the write lock for at most the
+busy timeout, while reads (the panes, on the event loop) use the other and
+never wait for them. A write that does not commit raises
+`TradeNotRecordedError` with what went wrong.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,74 +33,28 @@ from arbscope.trading.execution import (
     TradeAction,
     currency_flow,
 )
+from arbscope.trading.logschema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    TradeLogError,
+    TradeLogReadOnlyError,
+    TradeNotRecordedError,
+    connect_read_only,
+    describe_write_failure,
+    migrate,
+    refuse_newer,
+    schema_version,
+    unwritable_reason,
+)
 
-Migration = Callable[[sqlite3.Connection], None]
+__all__ = [
+    "MIGRATIONS", "SCHEMA_VERSION", "TradeLog", "TradeLogError", "TradeLogReadOnlyError",
+    "TradeNotRecordedError", "TradeRow",
+]
 
-
-def _create_v1(db: sqlite3.Connection) -> None:
-    """Version 1: trades, their legs, fills and the balances after each trade."""
-    db.execute(
-        """CREATE TABLE trades (
-            id INTEGER PRIMARY KEY,
-            ts REAL NOT NULL, requested_ts REAL NOT NULL,
-            route_id TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
-            reason TEXT NOT NULL DEFAULT '',
-            size REAL NOT NULL, size_currency TEXT NOT NULL, profit_currency TEXT NOT NULL,
-            expected_profit REAL NOT NULL, realized_profit REAL NOT NULL, fees REAL NOT NULL)"""
-    )
-    db.execute(
-        """CREATE TABLE legs (
-            trade_id INTEGER NOT NULL REFERENCES trades(id), idx INTEGER NOT NULL,
-            venue TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL,
-            status TEXT NOT NULL, requested REAL NOT NULL, filled REAL NOT NULL,
-            cost REAL NOT NULL, fee REAL NOT NULL, fee_rate REAL NOT NULL, vwap REAL NOT NULL,
-            expected_vwap REAL NOT NULL, limit_price REAL, book_ts REAL,
-            latency_s REAL NOT NULL, reason TEXT NOT NULL DEFAULT '',
-            PRIMARY KEY (trade_id, idx))"""
-    )
-    db.execute(
-        """CREATE TABLE fills (
-            id INTEGER PRIMARY KEY, trade_id INTEGER NOT NULL REFERENCES trades(id),
-            leg_idx INTEGER NOT NULL, price REAL NOT NULL, amount REAL NOT NULL,
-            cost REAL NOT NULL, fee REAL NOT NULL)"""
-    )
-    db.execute(
-        """CREATE TABLE balances (
-            trade_id INTEGER NOT NULL REFERENCES trades(id), venue TEXT NOT NULL,
-            currency TEXT NOT NULL, amount REAL NOT NULL,
-            PRIMARY KEY (trade_id, venue, currency))"""
-    )
-    db.execute("CREATE INDEX balances_latest ON balances (venue, currency, trade_id)")
-
-
-def _add_positions_v2(db: sqlite3.Connection) -> None:
-    """Version 2: open exposures and statistical positions; trades say what they did."""
-    db.execute("ALTER TABLE trades ADD COLUMN action TEXT NOT NULL DEFAULT 'trade'")
-    db.execute("ALTER TABLE trades ADD COLUMN position_id INTEGER")
-    db.execute("ALTER TABLE legs ADD COLUMN expected_amount REAL NOT NULL DEFAULT 0")
-    db.execute(
-        """CREATE TABLE exposures (
-            trade_id INTEGER NOT NULL REFERENCES trades(id), venue TEXT NOT NULL,
-            currency TEXT NOT NULL, amount REAL NOT NULL, value REAL)"""
-    )
-    db.execute(
-        """CREATE TABLE positions (
-            id INTEGER PRIMARY KEY, route_id TEXT NOT NULL, profit_currency TEXT NOT NULL,
-            opened_ts REAL NOT NULL, open_trade_id INTEGER NOT NULL REFERENCES trades(id),
-            legs TEXT NOT NULL, open_flow REAL NOT NULL, expected_profit REAL NOT NULL,
-            entry_z REAL,
-            closed_ts REAL, close_trade_id INTEGER REFERENCES trades(id))"""
-    )
-
-
-MIGRATIONS: dict[int, Migration] = {1: _create_v1, 2: _add_positions_v2}
-"""Schema version -> function that upgrades the version before it to this one."""
-
-SCHEMA_VERSION = max(MIGRATIONS)
-
-
-class TradeLogError(RuntimeError):
-    """The trade log file cannot be used (newer schema, not a database ...)."""
+BUSY_TIMEOUT_S = 5.0
+"""How long a write waits for another program's write lock before giving up (on a
+worker thread: the screen keeps running meanwhile)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +85,10 @@ _TRADE_COLUMNS = (
     "id, ts, route_id, kind, action, status, size, size_currency, profit_currency, "
     "expected_profit, realized_profit, fees, reason, position_id"
 )
+_TRADE_COLUMNS_V1 = _TRADE_COLUMNS.replace("action", "'trade'").replace(
+    "position_id", "NULL"
+)
+"""Version 1 had no actions (every trade a plain trade) and no positions."""
 
 
 def _trade_row(row: tuple[Any, ...]) -> TradeRow:
@@ -133,29 +97,73 @@ def _trade_row(row: tuple[Any, ...]) -> TradeRow:
 
 
 class TradeLog:
-    """The SQLite trade log. Thread-safe: one connection behind a lock."""
+    """The SQLite trade log. Thread-safe: each connection behind its own lock."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        read_only: bool = False,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`read_only`: never write nor migrate the file (read commands); else an
+        existing log that cannot be written raises TradeLogReadOnlyError, and an old
+        schema is backed up, then migrated. `clock` names the backup."""
         self.path = paths.trades_db() if path is None else path
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
+        self.busy_timeout_s = busy_timeout_s
+        self.backup: Path | None = None
+        """The copy taken before this open migrated the file, if it did."""
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         try:
+            if read_only:
+                if not self.path.is_file():
+                    raise TradeLogError(f"{self.path} does not exist")
+                self._db = connect_read_only(self.path, busy_timeout_s)
+                self._reader = self._db
+                self._version = schema_version(self._db)
+                refuse_newer(self.path, self._version)
+                return
+            reason = unwritable_reason(self.path)
+            if reason:
+                raise TradeLogReadOnlyError(
+                    f"{reason}, so the trade log can be read but not written")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a trade is
             # exactly one explicit transaction and nothing commits behind our back.
             self._db = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+                self.path, isolation_level=None, check_same_thread=False,
+                timeout=busy_timeout_s,
             )
+            refuse_newer(self.path, schema_version(self._db))
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            self.backup = migrate(self._db, self.path, clock())
+            self._version = SCHEMA_VERSION
+            self._reader = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False,
+                timeout=busy_timeout_s,
+            )
+            self._reader.execute("PRAGMA query_only=ON")
+        except sqlite3.OperationalError as exc:
+            if "readonly" in str(exc):
+                raise TradeLogReadOnlyError(
+                    f"{self.path} cannot be written ({exc}), so the trade log can be read "
+                    "but not written") from exc
+            raise TradeLogError(f"{self.path} cannot be opened ({exc})") from exc
         except sqlite3.DatabaseError as exc:
             raise TradeLogError(
                 f"{self.path} is not a usable trade log ({exc}); move it away to start a new one"
             ) from exc
 
     def close(self) -> None:
-        self._db.close()
+        if self._reader is not self._db:
+            self._reader.close()
+        with self._write_lock:  # a commit still running on its thread finishes first
+            self._db.close()
 
     def __enter__(self) -> TradeLog:
         return self
@@ -169,35 +177,37 @@ class TradeLog:
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite may have rolled back already
+                self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
 
     @property
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
-
-    def _migrate(self) -> None:
-        version = self.schema_version
-        if version > SCHEMA_VERSION:
-            raise TradeLogError(
-                f"{self.path} has trade log schema {version}, newer than this arbscope "
-                f"({SCHEMA_VERSION}); upgrade arbscope or move the file away"
-            )
-        if version == SCHEMA_VERSION:
-            return
-        with self._transaction() as db:
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                MIGRATIONS[target](db)
-            # PRAGMA takes no parameters; the value is our own integer.
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        with self._lock:
+            return schema_version(self._reader)
 
     # -- writing ---------------------------------------------------------------
 
     def record(self, execution: Execution, entry_z: float | None = None) -> Execution:
         """Write one execution (trade, legs, fills, exposures, balances after, and the
-        position it opens or closes) in ONE transaction; returns it with its ids."""
-        with self._lock, self._transaction() as db:
+        position it opens or closes) in ONE transaction; returns it with its ids.
+
+        Blocks up to the busy timeout when another program holds the write lock: call
+        it off the event loop. Raises TradeNotRecordedError when it did not commit."""
+        if self.read_only:
+            raise TradeLogReadOnlyError(f"{self.path} is open read-only: trade not recorded")
+        try:
+            with self._write_lock:
+                return self._record(execution, entry_z)
+        except sqlite3.IntegrityError:
+            raise  # a bug of ours, not the file's: let it be seen as one
+        except sqlite3.Error as exc:
+            raise TradeNotRecordedError(
+                describe_write_failure(self.path, exc, self.busy_timeout_s)) from exc
+
+    def _record(self, execution: Execution, entry_z: float | None) -> Execution:
+        with self._transaction() as db:
             cur = db.execute(
                 "INSERT INTO trades (ts, requested_ts, route_id, kind, action, status, reason, "
                 "size, size_currency, profit_currency, expected_profit, realized_profit, fees, "
@@ -286,27 +296,46 @@ class TradeLog:
 
     # -- reading ---------------------------------------------------------------
 
+    # Reads use the reader connection, which never waits for the writer (WAL). A
+    # read-only log of an older schema is read as it is: version 0 (an empty file)
+    # has no tables, version 1 no actions, exposures nor positions.
+
     def _query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        if self._version == 0:
+            return []
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            return self._reader.execute(sql, params).fetchall()
+
+    def _dicts(self, sql: str, params: tuple[object, ...]) -> list[dict[str, object]]:
+        if self._version == 0:
+            return []
+        with self._lock:
+            cur = self._reader.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    @property
+    def _trade_columns(self) -> str:
+        return _TRADE_COLUMNS if self._version >= 2 else _TRADE_COLUMNS_V1
 
     def recent_trades(self, limit: int = 50) -> list[TradeRow]:
         """Newest first."""
         rows = self._query(
-            f"SELECT {_TRADE_COLUMNS} FROM trades ORDER BY id DESC LIMIT ?", (limit,)
+            f"SELECT {self._trade_columns} FROM trades ORDER BY id DESC LIMIT ?", (limit,)
         )
         return [_trade_row(r) for r in rows]
 
     def all_trades(self) -> list[TradeRow]:
         """Oldest first (exports and `trades list`)."""
-        rows = self._query(f"SELECT {_TRADE_COLUMNS} FROM trades ORDER BY id")
+        rows = self._query(f"SELECT {self._trade_columns} FROM trades ORDER BY id")
         return [_trade_row(r) for r in rows]
 
     def trade_ids(self) -> set[int]:
         return {int(r[0]) for r in self._query("SELECT id FROM trades")}
 
     def count(self) -> int:
-        return int(self._query("SELECT COUNT(*) FROM trades")[0][0])
+        rows = self._query("SELECT COUNT(*) FROM trades")
+        return int(rows[0][0]) if rows else 0
 
     def running_total(self) -> dict[str, float]:
         """Realized profit summed per profit currency (never added across currencies)."""
@@ -330,27 +359,26 @@ class TradeLog:
 
     def legs(self, trade_id: int) -> list[dict[str, object]]:
         """The legs of one trade, in order, as plain dicts (JSON and CSV)."""
-        with self._lock:
-            cur = self._db.execute(
-                "SELECT idx, venue, symbol, side, status, requested, filled, vwap, cost, fee, "
-                "fee_rate, expected_vwap, expected_amount, limit_price, book_ts, latency_s, "
-                "reason FROM legs WHERE trade_id = ? ORDER BY idx",
-                (trade_id,),
-            )
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        expected_amount = "expected_amount" if self._version >= 2 else "0 AS expected_amount"
+        return self._dicts(
+            "SELECT idx, venue, symbol, side, status, requested, filled, vwap, cost, fee, "
+            f"fee_rate, expected_vwap, {expected_amount}, limit_price, book_ts, latency_s, "
+            "reason FROM legs WHERE trade_id = ? ORDER BY idx",
+            (trade_id,),
+        )
 
     def exposures(self, trade_id: int) -> list[dict[str, object]]:
-        with self._lock:
-            cur = self._db.execute(
-                "SELECT venue, currency, amount, value FROM exposures WHERE trade_id = ?",
-                (trade_id,),
-            )
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        if self._version < 2:
+            return []
+        return self._dicts(
+            "SELECT venue, currency, amount, value FROM exposures WHERE trade_id = ?",
+            (trade_id,),
+        )
 
     def exposure_totals(self) -> dict[tuple[str, str], float]:
         """Every exposure ever left, summed per (venue, currency): what is still open."""
+        if self._version < 2:
+            return {}
         rows = self._query(
             "SELECT venue, currency, SUM(amount) FROM exposures GROUP BY venue, currency "
             "ORDER BY venue, currency"
@@ -359,9 +387,11 @@ class TradeLog:
 
     def fill_count(self, trade_id: int) -> int:
         rows = self._query("SELECT COUNT(*) FROM fills WHERE trade_id = ?", (trade_id,))
-        return int(rows[0][0])
+        return int(rows[0][0]) if rows else 0
 
     def positions(self, open_only: bool = True) -> list[Position]:
+        if self._version < 2:
+            return []
         sql = (
             "SELECT id, route_id, profit_currency, opened_ts, open_trade_id, legs, open_flow, "
             "expected_profit, entry_z, closed_ts, close_trade_id FROM positions"
@@ -392,7 +422,9 @@ class TradeLog:
         return result
 
     def integrity_ok(self) -> bool:
-        return bool(self._query("PRAGMA integrity_check")[0][0] == "ok")
+        with self._lock:
+            return bool(self._reader.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
 
     def journal_mode(self) -> str:
-        return str(self._query("PRAGMA journal_mode")[0][0])
+        with self._lock:
+            return str(self._reader.execute("PRAGMA journal_mode").fetchone()[0])

@@ -223,6 +223,7 @@ class ArbscopeApp(App[None]):
             self.notify(f"theme {self.settings.ui.theme!r} not found; using {self.theme}",
                         severity="warning")
         self.watchlists.on_mount()
+        self.trading.on_mount()
         if isinstance(self.scanner, Holdable):
             self.scanner.expect_frames(1.0 / self.settings.ui.refresh_hz)
         if self.start_scanner:
@@ -277,11 +278,13 @@ class ArbscopeApp(App[None]):
     # -- the refresh ---------------------------------------------------------------
 
     def refresh_panes(self) -> None:
-        """Read the scanner's latest snapshot and show it (unless paused)."""
+        """Read the scanner's latest snapshot, hand it to trading, show it (unless paused)."""
         if not self.table.is_mounted:  # starting up or shutting down
             return
         self._hold_scanner(frame=True)
-        snapshot = self.watchlists.view(self.scanner.snapshot)
+        latest = self.scanner.snapshot
+        self.trading.feed(latest)  # paused or not: the market keeps running, so does trading
+        snapshot = self.watchlists.view(latest)
         self.watchlists.check_alerts(snapshot)
         if snapshot is not self._shown:
             self.history.record(snapshot)
