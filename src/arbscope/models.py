@@ -43,13 +43,28 @@ def split_symbol(symbol: str) -> tuple[str, str]:
     return base, quote
 
 
+MIN_FIGURE = 1e-12
+"""Smallest accepted price or size: below it, ratios such as bps overflow to infinity."""
+MAX_FIGURE = 1e12
+"""Largest accepted price or size: above it, notionals and their squares stop being finite."""
+MIN_TS = 0.0
+"""The epoch: the earliest accepted book timestamp (synthetic recordings count from 0)."""
+MAX_TS = 7_258_118_400.0
+"""2200-01-01 00:00 UTC: the latest accepted book timestamp (clocks and dates stay finite)."""
+
+
 def _check_side(levels: tuple[Level, ...], side: str, descending: bool) -> None:
     previous: float | None = None
     for index, (price, size) in enumerate(levels):
-        if not (math.isfinite(price) and price > 0):
-            raise ValueError(f"{side}[{index}] price {price!r} must be a positive finite number")
-        if not (math.isfinite(size) and size > 0):
-            raise ValueError(f"{side}[{index}] size {size!r} must be a positive finite number")
+        # `not a <= x <= b` also refuses NaN; one chained comparison keeps this cheap per level.
+        if not MIN_FIGURE <= price <= MAX_FIGURE:
+            raise ValueError(
+                f"{side}[{index}] price {price!r} must be between {MIN_FIGURE:g} and {MAX_FIGURE:g}"
+            )
+        if not MIN_FIGURE <= size <= MAX_FIGURE:
+            raise ValueError(
+                f"{side}[{index}] size {size!r} must be between {MIN_FIGURE:g} and {MAX_FIGURE:g}"
+            )
         if previous is not None:
             if descending and not price < previous:
                 raise ValueError(
@@ -83,8 +98,10 @@ class OrderBook(BaseModel):
     @model_validator(mode="after")
     def _validate_levels(self) -> OrderBook:
         split_symbol(self.symbol)
-        if not math.isfinite(self.ts):
-            raise ValueError(f"ts {self.ts!r} must be a finite timestamp")
+        if not MIN_TS <= self.ts < MAX_TS:
+            raise ValueError(
+                f"ts {self.ts!r} must be seconds since the epoch from 1970 to 2200"
+            )
         _check_side(self.bids, "bids", descending=True)
         _check_side(self.asks, "asks", descending=False)
         if self.bids and self.asks and self.bids[0][0] >= self.asks[0][0]:
@@ -409,6 +426,8 @@ class VenueHealth(BaseModel):
     updates_per_second: float = 0.0
     books_accepted: int = 0
     books_rejected: int = 0
+    books_out_of_order: int = 0
+    """Books skipped because the one held for their key was newer."""
     errors: int = 0
     last_error: str | None = None
     retries: int = 0

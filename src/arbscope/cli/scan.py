@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -92,6 +93,22 @@ def _profit(value: float, currency: str) -> str:
     return f"{text} {currency}"
 
 
+def _finite(value: Any) -> Any:
+    """`value` with every non-finite float made null: JSON has no Infinity or NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def json_line(opp: Opportunity) -> str:
+    """One route as a strict JSON line (non-finite figures as null, never a bare Infinity)."""
+    return json.dumps(_finite(opp.as_json()), allow_nan=False)
+
+
 def table_header() -> str:
     return _row(tuple(title for title, _, _ in _COLUMNS))
 
@@ -150,7 +167,7 @@ class OpeningReport:
         self.opened[opp.kind] = self.opened.get(opp.kind, 0) + 1
         self.best_bps[opp.kind] = max(self.best_bps.get(opp.kind, opp.net_bps), opp.net_bps)
         if self.as_json:
-            self.out.write(json.dumps(opp.as_json()) + "\n")
+            self.out.write(json_line(opp) + "\n")
         else:
             if not self.header_done:
                 self.header_done = True

@@ -241,7 +241,13 @@ class SpreadPair:
         return True
 
     def add(self, ts: float, x: float, book_a: OrderBook, book_b: OrderBook) -> None:
-        """Add a precomputed x (the calculator caches log mids)."""
+        """Add a precomputed x (the calculator caches log mids); a non-finite one is skipped.
+
+        Books are range-checked at the door, but a sample that still overflows (x from
+        mids at the range's ends) must cost one point of the series, not the scan.
+        """
+        if not (math.isfinite(ts) and math.isfinite(x)):
+            return
         self.stats.add(ts, x)
         self.last_x = x
         self.sampled_books = (book_a, book_b)

@@ -31,6 +31,7 @@ class _VenueStats:
     last_update_ts: float | None = None
     books_accepted: int = 0
     books_rejected: int = 0
+    books_out_of_order: int = 0
     errors: int = 0
     last_error: str | None = None
     retries: int = 0
@@ -155,6 +156,12 @@ class MarketService:
             stats.last_error = f"{symbol}: book rejected: levels must be [price, size] pairs"
             return False
         key = (venue, symbol)
+        held = self._books.get(key)
+        if held is not None and book.ts < held.ts:
+            # An older book than the one held (a replay out of order, a late message):
+            # keeping it would build routes on a market that has already moved on.
+            stats.books_out_of_order += 1
+            return True
         self._books[key] = book
         self._changed.add(key)
         stats.books_accepted += 1
@@ -263,6 +270,7 @@ class MarketService:
             updates_per_second=stats.rate(now),
             books_accepted=stats.books_accepted,
             books_rejected=stats.books_rejected,
+            books_out_of_order=stats.books_out_of_order,
             errors=stats.errors,
             last_error=stats.last_error,
             retries=stats.retries,

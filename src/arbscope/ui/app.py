@@ -17,6 +17,7 @@ from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
 from textual.widgets import Footer
@@ -193,6 +194,19 @@ class ArbscopeApp(App[None]):
     @property
     def theme_names(self) -> list[str]:
         return sorted(self.available_themes)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is plain text: messages carry venue, symbol, file and theme
+        names from files and feeds, and a name such as `[/]` must not be read as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- composition -----------------------------------------------------------------
 

@@ -45,6 +45,8 @@ def fmt_price(value: float | None) -> str:
 
 def fmt_amount(value: float) -> str:
     """A size or amount in at most 7 characters where possible: `0.0123`, `12.50`, `1,234`."""
+    if not math.isfinite(value):
+        return "—"
     magnitude = abs(value)
     if magnitude == 0:
         return "0"
@@ -61,6 +63,8 @@ def fmt_amount(value: float) -> str:
 
 def fmt_money(value: float) -> str:
     """A signed profit: `+1.23`, `-0.05`, `+1,234`; small ones (in BTC, say) keep 3 digits."""
+    if not math.isfinite(value):
+        return "—"
     if abs(value) >= 1000:
         return f"{value:+,.0f}"
     if value == 0 or abs(value) >= 0.01:
@@ -85,8 +89,15 @@ def fmt_age(seconds: float | None) -> str:
 
 
 def fmt_clock(ts: float) -> str:
-    """UTC wall clock of a snapshot: the same on every machine, so snapshots are stable."""
-    return time.strftime("%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 10) % 10}"
+    """UTC wall clock of a snapshot: the same on every machine, so snapshots are stable.
+
+    A time the platform cannot express (NaN, 1e20) reads as dashes rather than raising.
+    """
+    try:
+        tenths = int(ts * 10) % 10
+        return time.strftime("%H:%M:%S", time.gmtime(ts)) + f".{tenths}"
+    except (OverflowError, ValueError, OSError):
+        return "--:--:--.-"
 
 
 def route_label(opportunity: Opportunity, width: int | None = None) -> str:

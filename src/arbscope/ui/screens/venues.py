@@ -113,7 +113,9 @@ class VenuesScreen(ModalScreen[None]):
         for row in health_rows(snapshot):
             state = VenueState(row[1])
             colour = colours.get(STATE_STYLE[state], "")
-            table.add_row(row[0], Text(row[1], style=colour), *row[2:])
+            # Cells are Text, not str: a Table reads a str as markup, and names and errors
+            # come from feeds and files (a venue named `[/]` must show as written).
+            table.add_row(Text(row[0]), Text(row[1], style=colour), *(Text(c) for c in row[2:]))
         if not snapshot.health:
             table.add_row("(no venue has reported yet)", *[""] * (len(self.HEADERS) - 1))
         self.query_one("#venue-health", Static).update(table)

@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from arbscope.engine.risk import Check, RiskReport
+from arbscope.ui.widgets.common import retitle
 
 MARKS = {Check.PASS: ("✓", "$pass"), Check.WARN: ("!", "$warn"), Check.FAIL: ("✗", "$fail")}
 """Symbol and theme variable of each status (the symbol keeps it readable without colour)."""
@@ -76,7 +77,7 @@ class RiskChecklistPane(Static):
         self.report = report
 
     def watch_route_id(self, route_id: str) -> None:
-        self.border_title = f"Risk checklist · {route_id}" if route_id else "Risk checklist"
+        retitle(self, f"Risk checklist · {route_id}" if route_id else "Risk checklist")
 
     def watch_report(self, report: RiskReport | None) -> None:
         for check in Check:

@@ -8,6 +8,7 @@ while it is open, so gaps in the line are times it was not.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -43,7 +44,8 @@ def plot_points(
     if width <= 0 or span <= 0:
         return values
     for ts, value in points:
-        if start <= ts <= end:
+        # A non-finite figure has no place on the plot (and would crash int/round).
+        if start <= ts <= end and math.isfinite(value):
             values[min(width - 1, int((ts - start) / span * width))] = value
     return values
 
@@ -121,10 +123,17 @@ class SpreadHistory(LinePane, can_focus=True):
 
     @property
     def series(self) -> list[tuple[float, float]]:
-        """(ts, value) the chart plots: z-scores for a statistical route, else net bps."""
+        """(ts, value) the chart plots: z-scores for a statistical route, else net bps.
+
+        Non-finite figures are left out: they have no height and would break the scale.
+        """
         if self._bands is not None:
-            return [(s.ts, s.z_score) for s in self._samples if s.z_score is not None]
-        return [(s.ts, s.net_bps) for s in self._samples]
+            return [
+                (s.ts, s.z_score)
+                for s in self._samples
+                if s.z_score is not None and math.isfinite(s.z_score)
+            ]
+        return [(s.ts, s.net_bps) for s in self._samples if math.isfinite(s.net_bps)]
 
     def render(self) -> RenderableType:
         palette = Palette.of(self.app)
