@@ -110,7 +110,7 @@ def test_scan_reports_a_bad_replay_line_with_file_and_line(
 ) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(HEADER) + "\n{oops\n")
-    assert run(["scan", "--replay", str(bad)]) == 2
+    assert run(["scan", "--replay", str(bad), "--strict"]) == 2
     err = capsys.readouterr().err
     assert f"{bad}, line 2: not valid JSON" in err
 
@@ -123,7 +123,7 @@ def test_an_invalid_book_mid_replay_is_exit_2_with_its_line(
         {"type": "book", "ts": 1.0, "venue": "alpha", "symbol": "BTC/USD",
          "bids": [[101.0, 1.0]], "asks": [[100.0, 1.0]]},
     ])
-    assert run(["scan", "--replay", str(crossed)]) == 2
+    assert run(["scan", "--replay", str(crossed), "--strict"]) == 2
     assert f"{crossed}, line 2: invalid book: crossed book" in capsys.readouterr().err
 
 

@@ -7,7 +7,6 @@ the currency the route starts from.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal

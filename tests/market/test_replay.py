@@ -198,7 +198,7 @@ def test_a_bad_line_names_the_file_the_line_and_the_problem(
 ) -> None:
     recording = write_lines(tmp_path / "bad.jsonl", lines)
     with pytest.raises(ReplayError) as caught:
-        ReplayFeed(recording)
+        ReplayFeed(recording, strict=True)
     assert caught.value.line == line_no
     assert str(caught.value).startswith(f"{recording}, line {line_no}: ")
     assert problem in str(caught.value)
@@ -214,7 +214,7 @@ async def test_an_invalid_book_stops_the_replay_at_its_line(tmp_path: Path) -> N
             book(3.0, "kraken", "BTC/USD", 97000.0, 97001.0),
         ],
     )
-    feed = ReplayFeed(recording)
+    feed = ReplayFeed(recording, strict=True)
     with pytest.raises(ReplayError) as caught:
         await replay_all(feed)
     assert str(caught.value) == (

@@ -235,6 +235,10 @@ def main(args: argparse.Namespace) -> int:
         asyncio.run(_scan(scanner, report))
     elapsed = max(0.0, min(clock(), report.until_ts or clock()) - start)
     print(report.summary(scanner.source, elapsed), file=sys.stderr if args.json else sys.stdout)
+    for feed in feeds:
+        summary = feed.skipped_summary() if isinstance(feed, ReplayFeed) else None
+        if summary:
+            print(f"note: {summary}", file=sys.stderr)
     for _feed, exc in scanner.service.feed_errors:
         if isinstance(exc, ReplayError):
             print(f"arbscope scan: error: cannot replay: {exc}", file=sys.stderr)

@@ -91,6 +91,11 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         help="replay at X times real time; 0 replays as fast as possible",
     )
     options.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop a replay at its first bad line (default: skip bad lines and count them)",
+    )
+    options.add_argument(
         "--symbols",
         metavar="S,S",
         type=name_list("symbol", "BTC/USDT,ETH/USDT"),
@@ -185,8 +190,15 @@ def _replay_feeds(request: FeedRequest) -> list[Feed]:
         )
     pace = args.speed if args.speed is not None else request.default_speed
     try:
-        return [ReplayFeed(args.replay, speed=pace, settings=request.settings,
-                           symbols=request.symbols)]
+        return [
+            ReplayFeed(
+                args.replay,
+                speed=pace,
+                settings=request.settings,
+                symbols=request.symbols,
+                strict=getattr(args, "strict", False),
+            )
+        ]
     except ReplayError as exc:
         raise UsageError(f"cannot replay: {exc}") from None
     except ValueError as exc:

@@ -1,9 +1,12 @@
 """ReplayFeed: books from a JSON Lines recording (format v1, docs/ARCHITECTURE.md).
 
 The file is read twice: once when the feed is built, to check the header and
-every line's shape and to learn the venues, symbols and fees (so markets are
-known before the replay starts), and once while replaying. A bad line stops
-the replay with a `ReplayError` naming the file, the line and the problem.
+to learn the venues, symbols and fees (so markets are known before the replay
+starts), and once while replaying. A bad line is skipped and counted on its
+venue (`skipped` keeps the first few line numbers and reasons); with
+`strict=True` it stops the replay with a `ReplayError` naming the file, the
+line and the problem. A file without a header is never a recording: it stops
+at once either way.
 
 Besides the documented `header`, `venue` and `book` lines, a `market` line
 (written by our recorder) carries one symbol's full trading rules; readers that
@@ -24,7 +27,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from arbscope.market.base import BookSink
-from arbscope.models import Market, OrderBook, split_symbol
+from arbscope.models import MAX_TS, MIN_TS, Market, OrderBook, split_symbol
 from arbscope.storage.settings import Settings
 
 FORMAT_VERSION = 1
@@ -43,6 +46,10 @@ _MARKET_RULE_FIELDS = (
     "min_amount",
     "min_cost",
 )
+
+
+SKIPPED_KEPT = 5
+"""How many skipped lines keep their number and reason for the final summary."""
 
 
 class ReplayError(ValueError):
@@ -87,6 +94,16 @@ def _levels(record: dict[str, Any], name: str) -> list[Any]:
     value = record.get(name)
     if not isinstance(value, list):
         raise ValueError(f"field {name!r} must be a list of [price, size] pairs, got {value!r}")
+    for index, level in enumerate(value):
+        if not isinstance(level, list) or len(level) < 2:
+            raise ValueError(f"level {index} of {name} needs [price, size], got {level!r}")
+        for what, figure in zip(("price", "size"), level, strict=False):
+            # Strings and booleans are refused here rather than coerced by the model:
+            # "1.0" or true in a recording is a writer's bug, not a size.
+            if isinstance(figure, bool) or not isinstance(figure, int | float):
+                raise ValueError(
+                    f"level {index} of {name}: {what} must be a number, got {figure!r}"
+                )
     return value
 
 
@@ -126,6 +143,7 @@ class ReplayFeed:
         settings: Settings | None = None,
         symbols: Sequence[str] | None = None,
         batch_s: float = 0.05,
+        strict: bool = False,
     ) -> None:
         """
         speed: None or 0 replays as fast as possible, X replays at X times real time.
@@ -133,8 +151,13 @@ class ReplayFeed:
         batch_s: as fast as possible, the feed yields to the event loop after each
             `batch_s` of recording time, so a scanner stepping every loop turn sees
             the market at about the cadence it would live.
+        strict: stop at the first bad line (ReplayError) instead of skipping it.
         """
         self.path = Path(path)
+        self.strict = strict
+        self.skipped: list[tuple[int, str]] = []
+        """(line, reason) of the first `SKIPPED_KEPT` lines skipped while replaying."""
+        self.skipped_count = 0
         if speed is not None and not (math.isfinite(speed) and speed >= 0):
             raise ValueError(
                 f"speed {speed!r} must be 0 (as fast as possible) or a positive number"
@@ -187,7 +210,12 @@ class ReplayFeed:
         self._started_at = time.monotonic()
         next_yield = self._base_ts + self.batch_s
         try:
-            for line_no, record in self._records():
+            for line_no, record, problem in self._records():
+                if problem is not None:
+                    venue = record.get("venue") if record is not None else None
+                    self._skip(sink, venue, line_no, problem)
+                    continue
+                assert record is not None
                 if record.get("type") != "book":
                     continue
                 symbol = record["symbol"]
@@ -205,9 +233,29 @@ class ReplayFeed:
                     await asyncio.sleep(0)
                 self._now = max(self._now, ts)
                 if not sink.submit(record["venue"], symbol, ts, record["bids"], record["asks"]):
-                    raise ReplayError(self.path, line_no, f"invalid book: {self._why(record)}")
+                    # The service has counted the rejection on the venue, with its reason.
+                    self._skip(None, None, line_no, f"invalid book: {self._why(record)}")
         finally:
             self._finished = True
+
+    def _skip(self, sink: BookSink | None, venue: Any, line_no: int, problem: str) -> None:
+        """Count a bad line (on its venue when it names one), or stop there when strict."""
+        if self.strict:
+            raise ReplayError(self.path, line_no, problem)
+        self.skipped_count += 1
+        if len(self.skipped) < SKIPPED_KEPT:
+            self.skipped.append((line_no, problem))
+        if sink is not None and isinstance(venue, str) and venue:
+            sink.report_error(venue, f"replay line {line_no} skipped: {problem}")
+
+    def skipped_summary(self) -> str | None:
+        """`skipped 3 bad lines of FILE: line 4: ...; line 9: ...`, None when none was."""
+        if not self.skipped_count:
+            return None
+        shown = "; ".join(f"line {line}: {problem}" for line, problem in self.skipped)
+        more = "" if self.skipped_count <= len(self.skipped) else "; ..."
+        plural = "" if self.skipped_count == 1 else "s"
+        return f"skipped {self.skipped_count} bad line{plural} of {self.path}: {shown}{more}"
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -225,14 +273,17 @@ class ReplayFeed:
     def _wanted(self, symbol: str) -> bool:
         return self._symbols is None or symbol in self._symbols
 
-    def _records(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Every line after the header as (line number, checked record)."""
+    def _records(self) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+        """Every line after the header as (line number, record, problem): problem is None
+        for a checked record, else why the line is bad (record None if it did not parse).
+        A missing or bad header raises: such a file is not a recording at all."""
         header_seen = False
         try:
             with self.path.open(encoding="utf-8") as lines:
                 for line_no, raw in enumerate(lines, start=1):
                     if not raw.strip():
                         continue
+                    record: dict[str, Any] | None = None
                     try:
                         record = _parse(raw)
                         if not header_seen:
@@ -241,8 +292,11 @@ class ReplayFeed:
                             continue
                         self._check(record)
                     except ValueError as exc:
-                        raise ReplayError(self.path, line_no, str(exc)) from None
-                    yield line_no, record
+                        if not header_seen:
+                            raise ReplayError(self.path, line_no, str(exc)) from None
+                        yield line_no, record, str(exc)
+                        continue
+                    yield line_no, record, None
         except UnicodeDecodeError as exc:
             raise ReplayError(self.path, None, f"not a UTF-8 text file ({exc.reason})") from None
         except OSError as exc:
@@ -257,7 +311,11 @@ class ReplayFeed:
     def _check(self, record: dict[str, Any]) -> None:
         kind = record["type"]
         if kind == "book":
-            _number(record, "ts")
+            ts = _number(record, "ts")
+            # Checked here, not only by the book model: the replay's clock follows ts, and
+            # one absurd ts would put every later book in the past.
+            if not MIN_TS <= ts < MAX_TS:
+                raise ValueError(f"ts {ts!r} must be seconds since the epoch from 1970 to 2200")
             split_symbol(_text(record, "symbol"))
             _text(record, "venue")
             _levels(record, "bids")
@@ -275,7 +333,11 @@ class ReplayFeed:
 
     def _scan(self) -> _Contents:
         contents = _Contents()
-        for _line_no, record in self._records():
+        for line_no, record, problem in self._records():
+            if problem is not None or record is None:
+                if self.strict:  # strict: the file is refused before anything replays
+                    raise ReplayError(self.path, line_no, problem or "unreadable line")
+                continue  # counted while replaying
             kind = record["type"]
             if kind == "book":
                 key = (record["venue"], record["symbol"])
