@@ -158,3 +158,22 @@ def test_completion_prefers_exact_symbol_then_first_prefix() -> None:
 
 def test_snapshot_of_the_watchlist_screen(snap_compare: object) -> None:
     assert snap_compare(APP_FILE, terminal_size=SIZE)  # type: ignore[operator]
+
+
+async def test_a_watchlist_named_like_markup_is_shown_and_deleted_as_written() -> None:
+    # A name from the user's file that reads as markup: shown as markup, the tags
+    # vanished from the delete prompt and the user confirmed a name they never wrote.
+    store = WatchlistStore()
+    store.create("[b]vip[/b]", ["BTC/USDT"])
+    app = WatchlistHostApp(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = screen_of(app)
+        await pilot.press("d")
+        await pilot.pause()
+        confirm = screen.query_one("#confirm", Static)
+        assert "Delete '[b]vip[/b]' and its 1 symbol(s)?" in str(confirm.render())
+        await pilot.press("d")
+        await pilot.pause()
+        assert WatchlistStore().names() == []
+        assert app.is_running
