@@ -276,14 +276,16 @@ def test_ctrl_c_ends_a_scan_cleanly_with_the_summary(tmp_path: Path) -> None:
     with subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     ) as scan:
-        watchdog = threading.Timer(30.0, scan.kill)  # bounded even if the scan hangs
+        # Bounded only against a hang (a killed scan fails the returncode check): a loaded
+        # machine may take many seconds to stop and drain the output, and must not fail.
+        watchdog = threading.Timer(300.0, scan.kill)
         watchdog.start()
         try:
             assert scan.stdout is not None
             first = scan.stdout.readline()  # the scan is running once it prints
             assert json.loads(first)["kind"]
             scan.send_signal(signal.SIGINT)
-            _, err = scan.communicate(timeout=20)
+            _, err = scan.communicate()
         finally:
             watchdog.cancel()
     assert scan.returncode == 0, err
