@@ -270,24 +270,43 @@ def test_plain_arbscope_runs_the_monitor_when_registered_else_scan(
     assert "scan summary:" in capsys.readouterr().err
 
 
+def _signal_state(pid: int) -> str:
+    """The child's signal masks from /proc (blocked, ignored, caught), for a hang's report."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "(no /proc status)"
+    return " ".join(line for line in status.splitlines() if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+
+
 def test_ctrl_c_ends_a_scan_cleanly_with_the_summary(tmp_path: Path) -> None:
     env = {**os.environ, "ARBSCOPE_CONFIG_DIR": str(tmp_path / "c")}
-    argv = [sys.executable, "-m", "arbscope", "scan", "--sim", "--json", "--min-bps", "-100000"]
+    argv = [sys.executable, "-X", "faulthandler", "-m", "arbscope", "scan", "--sim", "--json"]
+    argv += ["--min-bps", "-100000"]
+    hung: list[str] = []
+
+    def report_hang() -> None:
+        # Bounded only against a hang: say what the child was doing (its signal masks, then
+        # every thread's stack, which faulthandler prints on SIGABRT), rather than just kill.
+        hung.append(_signal_state(scan.pid))
+        scan.send_signal(signal.SIGABRT)
+
     with subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     ) as scan:
-        # Bounded only against a hang (a killed scan fails the returncode check): a loaded
-        # machine may take many seconds to stop and drain the output, and must not fail.
-        watchdog = threading.Timer(300.0, scan.kill)
+        # A loaded machine may take many seconds to stop and drain the output, and must not fail.
+        watchdog = threading.Timer(300.0, report_hang)
         watchdog.start()
         try:
             assert scan.stdout is not None
             first = scan.stdout.readline()  # the scan is running once it prints
             assert json.loads(first)["kind"]
+            before = _signal_state(scan.pid)
             scan.send_signal(signal.SIGINT)
             _, err = scan.communicate()
         finally:
             watchdog.cancel()
+    assert not hung, f"scan hung after SIGINT; before: {before}; at hang: {hung}\n{err}"
     assert scan.returncode == 0, err
     assert "scan summary:" in err and "Traceback" not in err
 
