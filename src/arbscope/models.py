@@ -199,6 +199,41 @@ class WaterfallStep(BaseModel):
     """In the route's profit currency; costs are negative."""
 
 
+class MinimumBreach(BaseModel):
+    """A market minimum the requested size breaks: that order would be refused."""
+
+    model_config = ConfigDict(frozen=True)
+
+    venue: str
+    symbol: str
+    rule: Literal["min_amount", "min_cost"]
+    """Which of the market's minimums: its base amount or its notional in quote."""
+    minimum: float
+    ordered: float
+    """The amount (min_amount) or notional (min_cost) the order at the requested size had."""
+    currency: str
+    """Currency of `minimum` and `ordered`: the market's base or quote."""
+    resized: bool
+    """True: the figures are at the smallest size meeting every minimum (the route pays
+    there); False: they are at the requested size, which no venue would accept."""
+
+    @property
+    def mark(self) -> str:
+        """The size cell's marker: `↑` sized up to the minimum, `✗` not executable."""
+        return "↑" if self.resized else "✗"
+
+    def describe(self) -> str:
+        """One line for scan, the ticket and the risk checklist, e.g.
+        `alpha BTC/USDT min_cost 100 USDT (order 20 USDT): shown at the smallest size allowed`."""
+        what = (
+            "shown at the smallest size allowed" if self.resized else "not executable at this size"
+        )
+        return (
+            f"{self.venue} {self.symbol} {self.rule} {self.minimum:g} {self.currency} "
+            f"(order {self.ordered:.6g} {self.currency}): {what}"
+        )
+
+
 class SpatialRoute(BaseModel):
     """Buy `symbol` on one venue, sell it on another."""
 
@@ -316,7 +351,9 @@ class Opportunity(BaseModel):
     """Trade size the figures are for: base currency (spatial, cross-currency,
     statistical) or start currency (triangular)."""
     max_size: float
-    """Largest size whose marginal profit is still positive (0 when none is)."""
+    """Largest size, on the first leg's amount grid and no deeper than where the next
+    unit stops paying, whose net after every leg's rounding and fees is > 0 (0 when
+    none is, or when it would break a market's minimums): `engine.sizing`."""
     size_currency: str
     """Currency `size` and `max_size` are in."""
     profit_currency: str
@@ -358,6 +395,9 @@ class Opportunity(BaseModel):
     route: RouteSpec | None = None
     """The route itself, typed by kind: what re-evaluating or executing it reads
     (None only for opportunities made by hand)."""
+    minimum_breach: MinimumBreach | None = None
+    """The market minimum the requested size breaks (None: it breaks none). See
+    `MinimumBreach.resized` for which size the figures are then at."""
 
     @property
     def book_ages(self) -> tuple[float, ...]:
@@ -403,6 +443,8 @@ class Opportunity(BaseModel):
             data["detail"] = dict(self.detail)
         if self.route is not None:
             data["route"] = self.route.model_dump(mode="json")
+        if self.minimum_breach is not None:
+            data["minimum_breach"] = self.minimum_breach.model_dump(mode="json")
         return data
 
 

@@ -231,7 +231,9 @@ def test_size_stays_within_the_depth_and_the_max_and_on_the_step(case: SpatialCa
         return
     buy, sell = opp.legs
     assert buy.amount == sell.amount == opp.size
-    assert opp.size <= case.target_size
+    # A target below a market's minimum is shown at the smallest size allowed, if it pays.
+    resized = opp.minimum_breach is not None and opp.minimum_breach.resized
+    assert opp.size <= case.target_size or resized
     # Within the depth, up to the float noise of summing level sizes in another order
     # (4.0078000000000005 against 4.0078 was seen).
     depth = min(_depth(case.buy_book.asks), _depth(case.sell_book.bids)) * (1 + FLOAT_NOISE)
@@ -309,3 +311,51 @@ def test_a_size_on_the_amount_grid_keeps_its_last_step() -> None:
     # Both of beta's paying levels are taken, and nothing of the third.
     assert buy.levels_used == 2
     assert buy.cost == pytest.approx(0.2919 * 49939.1 + 0.00064 * 49945.0, rel=1e-12)
+
+
+# --- a size below a market's minimum (issue 12 §4) -----------------------------------------
+
+WIDE_ALPHA = book("alpha", bids=((99.0, 1.0),), asks=((100.0, 2.0),))
+WIDE_BETA = book("beta", bids=((101.0, 2.0),), asks=((102.0, 1.0),))
+
+
+def test_a_target_below_min_cost_is_shown_at_the_smallest_size_allowed_naming_the_minimum() -> None:
+    """min_cost 100 on both venues; the target 0.2 BTC would be a 20 USDT order on alpha.
+
+    The smallest size on the 0.001 grid that both accept: alpha's buy costs 100 * a >= 100,
+    a >= 1.0 (beta's sale of 1.0 brings 101 >= 100). At 1.0 BTC: gross 101 - 100 = 1.0,
+    fees 100 * 0.001 + 101 * 0.002 = 0.302, net +0.698 USDT: it pays, so it is shown there.
+    """
+    alpha = market("alpha", 0.001, step=0.001, min_cost=100.0)
+    beta = market("beta", 0.002, step=0.001, min_cost=100.0)
+    opp = evaluate_spatial(WIDE_ALPHA, WIDE_BETA, alpha, beta, 0.2, NOW)
+    assert opp is not None
+    assert opp.minimum_breach is not None
+    assert (opp.minimum_breach.venue, opp.minimum_breach.rule) == ("alpha", "min_cost")
+    assert opp.minimum_breach.minimum == 100.0
+    assert opp.minimum_breach.ordered == pytest.approx(20.0)  # 0.2 BTC at 100
+    assert opp.minimum_breach.resized
+    assert opp.size == 1.0
+    assert opp.net_profit == pytest.approx(0.698)
+    assert opp.max_size == 2.0  # the whole depth pays: 101 * 0.998 - 100 * 1.001 = +0.698 a BTC
+    assert "alpha BTC/USDT min_cost 100 USDT (order 20 USDT)" in opp.minimum_breach.describe()
+
+
+def test_a_minimum_the_depth_cannot_meet_is_shown_at_the_target_as_not_executable() -> None:
+    """min_cost 300 on beta: 2 BTC (the whole depth) sell for 202 USDT, never 300.
+
+    The route is shown at the 0.2 BTC asked for, with the breach, never as a trade: the
+    figures are those of orders no venue would take (net 0.2 * 0.698 = +0.1396).
+    """
+    alpha = market("alpha", 0.001, step=0.001)
+    beta = market("beta", 0.002, step=0.001, min_cost=300.0)
+    opp = evaluate_spatial(WIDE_ALPHA, WIDE_BETA, alpha, beta, 0.2, NOW)
+    assert opp is not None
+    assert opp.minimum_breach is not None
+    assert (opp.minimum_breach.venue, opp.minimum_breach.rule) == ("beta", "min_cost")
+    assert opp.minimum_breach.ordered == pytest.approx(20.2)  # 0.2 BTC at 101
+    assert not opp.minimum_breach.resized
+    assert opp.size == 0.2
+    assert opp.max_size == 0.0
+    assert opp.net_profit == pytest.approx(0.1396)
+    assert "not executable" in opp.minimum_breach.describe()

@@ -311,3 +311,35 @@ def test_an_unbounded_start_amount_takes_the_max() -> None:
     assert opp is not None
     assert opp.size == opp.max_size == pytest.approx(40.08004)
     assert opp.net_profit == opp.net_profit_at_max
+
+
+def test_max_size_stops_where_the_dust_of_a_later_step_stops_eating_the_edge() -> None:
+    """Issue 12 §3: a later leg's amount step cuts the depth search's size into a loss.
+
+    USDC -> ETH -> BTC -> USDC on one venue, no fees, one level a side:
+      buy ETH/USDC at 2000 (0.1301 ETH, step 0.0001), sell ETH/BTC at 0.05
+      (step 0.0001), sell BTC/USDC at 40100 (step 0.001 BTC).
+    Top rate 0.05 * 40100 / 2000 = 1.0025: every unit pays until the ETH runs out.
+    At that depth, 0.1301 ETH costs 260.2 USDC, brings 0.006505 BTC, cut to 0.006 by
+    the step: 0.006 * 40100 = 240.6 USDC back, a loss of 19.6.
+    0.006 BTC needs 0.006 / 0.05 = 0.12 ETH at least, and any ETH up to 0.1302 brings
+    no more BTC; the cycle pays while 2000 * a < 240.6, a < 0.1203. The largest ETH
+    amount on the grid that pays is 0.1202: 240.4 USDC spent, 240.6 back, +0.2.
+    """
+    steps = {"ETH/USDC": 0.0001, "ETH/BTC": 0.0001, "BTC/USDC": 0.001}
+    markets = {s: rules(s, fee=0.0, amount_step=step) for s, step in steps.items()}
+    books = {
+        "ETH/USDC": book("ETH/USDC", bids=(), asks=((2000.0, 0.1301),)),
+        "ETH/BTC": book("ETH/BTC", bids=((0.05, 10.0),), asks=()),
+        "BTC/USDC": book("BTC/USDC", bids=((40100.0, 10.0),), asks=()),
+    }
+    cycle = route(find_triangles(markets.values()), "triangular:tri:USDC>ETH>BTC>USDC")
+    opp = evaluate_triangle(cycle, books, markets, 1e9, NOW)
+    assert opp is not None
+    assert opp.max_size == pytest.approx(240.4, rel=1e-12)
+    assert opp.net_profit_at_max == pytest.approx(0.2, rel=1e-9)
+    assert opp.legs[0].amount == 0.1202
+    assert opp.legs[2].amount == 0.006
+    # The target is above the max: the route is shown at the max, and it pays.
+    assert opp.size == opp.max_size
+    assert opp.net_profit == opp.net_profit_at_max

@@ -114,9 +114,10 @@ def table_header() -> str:
 
 
 def table_row(opp: Opportunity) -> str:
+    """The route's line; a size breaking a market's minimum adds a line saying which."""
     clock = time.strftime("%H:%M:%S", time.gmtime(opp.ts)) + f".{int(opp.ts * 1000) % 1000:03d}"
     route = opp.route_id.split(":", 1)[-1].replace(":", " ")
-    return _row(
+    row = _row(
         (
             clock,
             opp.kind.value,
@@ -128,6 +129,9 @@ def table_row(opp: Opportunity) -> str:
             _profit(opp.net_profit, opp.profit_currency),
         )
     )
+    if opp.minimum_breach is not None:
+        row += f"\n{'':12}  below minimum: {opp.minimum_breach.describe()}"
+    return row
 
 
 @dataclass

@@ -19,11 +19,14 @@ How the figures are made, so each can be redone by hand:
   stays behind as Q2 dust, not counted).
 * net_profit = Q1 received from the FX leg - Q1 paid for the buy (fee
   included). notional = buy cost before fee; bps relative to it.
-* `max_size` is the largest base size whose marginal profit through all three
-  legs (the FX leg's depth and fee included) is still > 0, rounded down to
-  the step, and 0 when it breaks a market's `min_amount` or `min_cost`. `size`
-  is min(target_size, max_size), or, when max_size is 0 but the route pays
-  before fees, min(target_size, depth where it does): net negative.
+* `max_size` is the largest base size on the step grid, no deeper than where the
+  marginal profit through all three legs (the FX leg's depth and fee included)
+  falls to 0, whose net after the FX leg's rounding (its dust) and fees is > 0;
+  0 when none is or it breaks a market's `min_amount` or `min_cost` first
+  (`engine.sizing`, shared by every kind). `size` is min(target_size, max_size),
+  or, when max_size is 0 but the route pays before fees, min(target_size, depth
+  where it does): net negative. A size below a market's minimum is shown as
+  `engine.sizing` says.
 * Fees are valued in Q1 by `fills.fee_in_start`; gross = net_profit + fees.
   Waterfall: gross, fee per venue, net.
 """
@@ -43,12 +46,12 @@ from arbscope.engine.fills import (
     convert,
     fee_in_start,
     leg_fields,
-    meets_minimums,
     profitable_depth,
     round_down,
     walk_both,
 )
 from arbscope.engine.route_index import ALWAYS_SLOT, BuildContext, KindSpec, Route
+from arbscope.engine.sizing import Probe, breach_of, size_route
 from arbscope.models import BookKey, CrossRoute, Kind, Market, Opportunity, OrderBook, Side
 
 
@@ -213,30 +216,28 @@ def _evaluate(
         )
         return profitable_depth(chain)[1]  # input of the sale = base bought
 
-    def allowed(r: _Run) -> bool:
-        ok = meets_minimums(r.buy, buy_market.min_amount, buy_market.min_cost)
-        ok = ok and meets_minimums(r.sell, sell_market.min_amount, sell_market.min_cost)
-        if fx_market is not None:
-            ok = ok and meets_minimums(r.fx.fill, fx_market.min_amount, fx_market.min_cost)
-        return ok
-
     def net_of(r: _Run) -> float:
         return r.fx.received - r.buy.cost * (1.0 + buy_market.taker_fee)
 
-    deepest = round_down(depth(with_fees=True), step)
-    max_size = net_at_max = 0.0
-    result: _Run | None = None
-    if deepest > 0:
-        at_max = run(deepest)
-        if allowed(at_max):
-            max_size, net_at_max = at_max.buy.amount, net_of(at_max)
-            if target_size >= deepest:
-                result = at_max  # the target reaches the max: walk the route once
-    if result is None:
-        reach = deepest if max_size > 0 else depth(with_fees=False)
-        result = run(round_down(min(target_size, reach), step))
-    if result.buy.amount <= 0 or result.fx.fill.amount <= 0:
+    def probe(amount: float) -> Probe[_Run] | None:
+        at = run(amount)
+        if at.buy.amount <= 0 or at.fx.fill.amount <= 0:
+            return None
+        orders = [(buy_market, at.buy), (sell_market, at.sell)]
+        if fx_market is not None:
+            orders.append((fx_market, at.fx.fill))
+        return Probe(amount, at.buy.amount, net_of(at), at.fx.received, at, breach_of(orders))
+
+    sized = size_route(
+        probe,
+        target_size,
+        round_down(depth(with_fees=True), step),
+        lambda: depth(with_fees=False),
+        step,
+    )
+    if sized is None:
         return None
+    result, max_size, net_at_max = sized.shown.run, sized.max_size, sized.net_at_max
 
     buy, sell, fx = result.buy, result.sell, result.fx
     net = net_of(result)
@@ -299,6 +300,7 @@ def _evaluate(
             "ts": now,
             "book_ts": tuple(b.ts for b in (buy_book, sell_book, fx_book) if b is not None),
             "detail": detail,
+            "minimum_breach": sized.breach,
         }
     )
 

@@ -145,6 +145,11 @@ def round_down(amount: float, step: float | None) -> float:
     return result if steps > 0 else 0.0
 
 
+def on_grid(steps: int, step: float) -> float:
+    """`steps` multiples of `step`, written in the step's own decimals (3 x 0.1 is 0.3)."""
+    return round(steps * step, _step_decimals(step))
+
+
 def coarser_step(first: float | None, second: float | None) -> float | None:
     """The larger of two amount steps (None when neither market has one)."""
     if first is None:

@@ -364,6 +364,12 @@ def _health(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskItem:
 def _market_rules(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskItem:
     label = "Min size, precision"
     status, notes = Check.PASS, []
+    if opp.minimum_breach is not None:
+        # The size asked for is refused by a venue, whatever the figures show.
+        return RiskItem(
+            "market_rules", label, Check.FAIL,
+            f"size asked for breaks {opp.minimum_breach.describe()}",
+        )
     for leg in opp.legs:
         name = f"{leg.symbol}@{leg.venue}"
         market = ctx.markets.get((leg.venue, leg.symbol))

@@ -9,10 +9,12 @@ How the figures are made, so each can be redone by hand:
   base is `bid*(1-f_sell) - ask*(1+f_buy)`; the walk stops when it is <= 0.
   `max_size` is the size walked, rounded down to the coarser `amount_step` of
   the two markets, and 0 when that is below either market's `min_amount` or
-  `min_cost`.
+  `min_cost` (the search of `engine.sizing`, which every kind shares).
 * `size` is min(target_size, max_size) when max_size > 0. When max_size is 0
   but the books cross before fees, `size` is min(target_size, depth over which
-  bid > ask), so the opportunity shows what fees cost (net negative).
+  bid > ask), so the opportunity shows what fees cost (net negative). A size
+  that breaks a market's minimum is shown as `engine.sizing` says (with the
+  breach, at the smallest size allowed when that pays).
 * The legs are `walk_base` of each book at `size`. gross = sell cost - buy cost,
   fees = both fees, net_profit = gross - fees, notional = buy cost (before
   fee), bps relative to notional. Profit is in the quote currency.
@@ -36,11 +38,11 @@ from arbscope.engine.fills import (
     Fill,
     coarser_step,
     leg_fields,
-    meets_minimums,
     round_down,
     walk_both,
 )
 from arbscope.engine.route_index import BuildContext, KindSpec, Route
+from arbscope.engine.sizing import Probe, breach_of, size_route
 from arbscope.models import BookKey, Kind, Market, Opportunity, OrderBook, Side, SpatialRoute
 
 
@@ -83,12 +85,6 @@ def _crossing_depths(
                 break
             bid_left = bids[j][1]
     return (walked if net_depth is None else net_depth), walked
-
-
-def _allowed(buy: Fill, sell: Fill, buy_market: Market, sell_market: Market) -> bool:
-    return meets_minimums(buy, buy_market.min_amount, buy_market.min_cost) and meets_minimums(
-        sell, sell_market.min_amount, sell_market.min_cost
-    )
 
 
 def _fills_at(buy_book: OrderBook, sell_book: OrderBook, size: float) -> tuple[Fill, Fill]:
@@ -148,24 +144,21 @@ def evaluate_spatial(
     step = coarser_step(buy_market.amount_step, sell_market.amount_step)
     net_depth, gross_depth = _crossing_depths(buy_book, sell_book, buy_fee, sell_fee)
 
-    deepest = round_down(net_depth, step)
-    max_size = net_at_max = 0.0
-    fills: tuple[Fill, Fill] | None = None
-    if deepest > 0:
-        buy_max, sell_max = _fills_at(buy_book, sell_book, deepest)
-        if _allowed(buy_max, sell_max, buy_market, sell_market):
-            max_size = buy_max.amount
-            net_at_max = _net(buy_max, sell_max, buy_fee, sell_fee)
-            if target_size >= deepest:
-                fills = buy_max, sell_max  # the target reaches the max: walk once
-    if fills is None:
-        size = round_down(min(target_size, deepest if max_size > 0 else gross_depth), step)
-        if size <= 0:
+    def probe(amount: float) -> Probe[tuple[Fill, Fill]] | None:
+        buy, sell = _fills_at(buy_book, sell_book, amount)
+        if buy.amount <= 0:
             return None
-        fills = _fills_at(buy_book, sell_book, size)
-    buy, sell = fills
-    if buy.amount <= 0:
+        breach = breach_of(((buy_market, buy), (sell_market, sell)))
+        net = _net(buy, sell, buy_fee, sell_fee)
+        return Probe(amount, buy.amount, net, sell.cost * (1.0 - sell_fee), (buy, sell), breach)
+
+    sized = size_route(
+        probe, target_size, round_down(net_depth, step), lambda: gross_depth, step
+    )
+    if sized is None:
         return None
+    buy, sell = sized.shown.run
+    max_size, net_at_max = sized.max_size, sized.net_at_max
 
     gross = sell.cost - buy.cost
     buy_fee_paid, sell_fee_paid = buy.cost * buy_fee, sell.cost * sell_fee
@@ -206,6 +199,7 @@ def evaluate_spatial(
             "ts": now,
             "book_ts": (buy_book.ts, sell_book.ts),
             "detail": {"buy_best_ask": asks[0][0], "sell_best_bid": bids[0][0]},
+            "minimum_breach": sized.breach,
         }
     )
 

@@ -11,12 +11,14 @@ How the figures are made, so each can be redone by hand:
 * `size`, `max_size`, `notional` and `net_profit` are in the start currency.
   `size` = `notional` = start currency actually spent (fee included when the
   first leg is a buy); net_profit = start currency received at the end - spent.
-* `max_size` is the largest start amount whose marginal cycle rate after fees
-  is still > 1 (`fills.profitable_depth`, exact), rounded down to the first
-  market's step when the start currency is that market's base, and 0 when the
-  cycle at that amount breaks a market's `min_amount` or `min_cost`.
-  `size` is min(start_amount, max_size), or, when max_size is 0 but the cycle
-  pays before fees, min(start_amount, depth where it does): net negative.
+* `max_size` is the start amount of the largest first-leg amount, on the first
+  market's grid and no deeper than where the marginal cycle rate after fees
+  falls to 1 (`fills.profitable_depth`, exact), whose net after every leg's
+  rounding (the dust) and fees is > 0; 0 when none is or the cycle breaks a
+  market's `min_amount` or `min_cost` first (`engine.sizing`, shared by every
+  kind). `size` is min(start_amount, max_size), or, when max_size is 0 but the
+  cycle pays before fees, min(start_amount, depth where it does): net negative.
+  A size below a market's minimum is shown as `engine.sizing` says.
 * Fees are valued in the start currency by `fills.fee_in_start`; gross =
   net_profit + fees. Waterfall: gross, fee per venue, net.
 
@@ -38,11 +40,12 @@ from arbscope.engine.fills import (
     convert,
     fee_in_start,
     leg_fields,
-    meets_minimums,
     profitable_depth,
     round_down,
+    walk_base,
 )
 from arbscope.engine.route_index import BuildContext, KindSpec, Route
+from arbscope.engine.sizing import Probe, breach_of, size_route
 from arbscope.models import (
     BookKey,
     CycleRoute,
@@ -168,26 +171,23 @@ def _run(
     route: CycleRoute,
     books: Mapping[str, OrderBook],
     markets: Mapping[str, Market],
-    start_amount: float,
+    first_amount: float,
 ) -> list[Conversion]:
-    have = start_amount
+    """The cycle with its first leg trading `first_amount` of that market's base (on its
+    grid): bought for the start currency, or sold when the start is that base."""
     done: list[Conversion] = []
     for symbol, side in route.steps:
         book, market = books[symbol], markets[symbol]
         buy = side is Side.BUY
-        step = convert(
-            book.asks if buy else book.bids, buy, market.taker_fee, have, market.amount_step
-        )
+        levels, fee = (book.asks if buy else book.bids), market.taker_fee
+        if not done and buy:
+            fill = walk_base(levels, first_amount)
+            step = Conversion(fill, fill.cost * (1.0 + fee), fill.amount, fill.cost * fee)
+        else:
+            have = done[-1].received if done else first_amount
+            step = convert(levels, buy, fee, have, market.amount_step)
         done.append(step)
-        have = step.received
     return done
-
-
-def _allowed(route: CycleRoute, markets: Mapping[str, Market], run: list[Conversion]) -> bool:
-    return all(
-        meets_minimums(c.fill, markets[s].min_amount, markets[s].min_cost)
-        for (s, _), c in zip(route.steps, run, strict=True)
-    )
 
 
 def _depth(
@@ -196,13 +196,15 @@ def _depth(
     markets: Mapping[str, Market],
     with_fees: bool,
 ) -> float:
+    """The first leg's base amount where the next unit of the cycle stops paying."""
     chain = []
     for symbol, side in route.steps:
         book = books[symbol]
         buy = side is Side.BUY
         fee = markets[symbol].taker_fee if with_fees else 0.0
         chain.append(ChainLink(book.asks if buy else book.bids, buy, fee))
-    return profitable_depth(chain)[0]
+    # Link 1's input is link 0's output: the base a first buy takes.
+    return profitable_depth(chain)[1 if route.steps[0][1] is Side.BUY else 0]
 
 
 def evaluate_cycle(
@@ -231,22 +233,35 @@ def evaluate_cycle(
         )
 
     first_symbol, first_side = route.steps[0]
-    start_step = markets[first_symbol].amount_step if first_side is Side.SELL else None
-    deepest = round_down(_depth(route, books, markets, with_fees=True), start_step)
-    max_size = net_at_max = 0.0
-    run: list[Conversion] | None = None
-    if deepest > 0:
-        at_max = _run(route, books, markets, deepest)
-        if _allowed(route, markets, at_max):
-            max_size = at_max[0].spent
-            net_at_max = at_max[-1].received - at_max[0].spent
-            if start_amount >= deepest:
-                run = at_max  # the target reaches the max: same cycle, walk it once
-    if run is None:
-        reach = deepest if max_size > 0 else _depth(route, books, markets, with_fees=False)
-        run = _run(route, books, markets, round_down(min(start_amount, reach), start_step))
-    if any(c.fill.amount <= 0 for c in run):
+    first_book, first_market = books[first_symbol], markets[first_symbol]
+    first_step = first_market.amount_step
+    buy_first = first_side is Side.BUY
+
+    def to_amount(start: float) -> float:
+        """The first leg's amount `start` of the start currency buys (or is)."""
+        if not buy_first:
+            return start
+        return convert(first_book.asks, True, first_market.taker_fee, start, first_step).fill.amount
+
+    def probe(amount: float) -> Probe[list[Conversion]] | None:
+        at = _run(route, books, markets, amount)
+        if any(c.fill.amount <= 0 for c in at):
+            return None
+        breach = breach_of((markets[s], c.fill) for (s, _), c in zip(route.steps, at, strict=True))
+        spent, back = at[0].spent, at[-1].received
+        return Probe(amount, spent, back - spent, back, at, breach)
+
+    sized = size_route(
+        probe,
+        start_amount,
+        round_down(_depth(route, books, markets, with_fees=True), first_step),
+        lambda: _depth(route, books, markets, with_fees=False),
+        first_step,
+        to_amount,
+    )
+    if sized is None:
         return None
+    run, max_size, net_at_max = sized.shown.run, sized.max_size, sized.net_at_max
 
     spent, received = run[0].spent, run[-1].received
     net = received - spent
@@ -289,6 +304,7 @@ def evaluate_cycle(
             "ts": now,
             "book_ts": tuple(books[s].ts for s, _ in route.steps),
             "detail": {"top_rate": top_rate, "rate": received / spent},
+            "minimum_breach": sized.breach,
         }
     )
 

@@ -257,7 +257,10 @@ class TradeTicketScreen(ModalScreen[float | None]):
             )
         )
         unit = opp.size_currency or self.size_currency
-        note.update(f"{unit}   largest profitable {opp.max_size:.8g}   step ±{self.step:.0%}")
+        text = f"{unit}   largest profitable {opp.max_size:.8g}   step ±{self.step:.0%}"
+        if opp.minimum_breach is not None:
+            text += f"\nbelow minimum: {opp.minimum_breach.describe()}"
+        note.update(text)
         self.query_one("#legs", Static).update(legs_content(quote))
         self.query_one("#waterfall", Static).update(waterfall_content(quote, opp.profit_currency))
         report = quote.report

@@ -231,10 +231,12 @@ class OpportunitiesTable(LineTable):
         mark = SELECTED_MARK if opportunity.route_id == self.selected_route else " "
         ages = opportunity.book_ages
         opened = opportunity.opened_ts
+        breach = opportunity.minimum_breach
         return (
             f"{mark}{kind_short(opportunity.kind)}",
             truncate(route_label(opportunity, ROUTE_WIDTH), ROUTE_WIDTH),
-            f"{fmt_amount(opportunity.size)} {opportunity.size_currency}",
+            f"{breach.mark if breach else ''}{fmt_amount(opportunity.size)} "
+            f"{opportunity.size_currency}",
             fmt_amount(opportunity.max_size),
             fmt_bps(opportunity.gross_bps),
             fmt_bps(opportunity.net_bps),
