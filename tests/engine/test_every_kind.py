@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arbscope.engine.calculator import OpportunityCalculator
-from arbscope.engine.fills import walk_base
+from arbscope.engine.fills import FLOAT_NOISE, walk_base
 from arbscope.engine.kinds import KINDS
 from arbscope.engine.route_index import KindSpec
 from arbscope.models import BookKey, Market, Opportunity, OrderBook, Side
@@ -177,10 +177,12 @@ def _exact(value: float) -> Fraction:
 
 
 def _floor(amount: Fraction, step: float | None) -> Fraction:
+    """Down to the step; within `FLOAT_NOISE` below a step is that step (`fills.round_down`'s
+    rule: what a quote buys is a float a hair off the exact amount)."""
     if step is None:
         return amount
     unit = _exact(step)
-    return (amount // unit) * unit
+    return ((amount * (1 + Fraction(FLOAT_NOISE))) // unit) * unit
 
 
 def _cost(levels: Sequence[tuple[float, float]], amount: Fraction) -> tuple[Fraction, Fraction]:

@@ -195,16 +195,16 @@ def _depth(
     books: Mapping[str, OrderBook],
     markets: Mapping[str, Market],
     with_fees: bool,
-) -> float:
-    """The first leg's base amount where the next unit of the cycle stops paying."""
+) -> tuple[float, ...]:
+    """Each link's input where the next unit of the cycle stops paying (link 0's: start
+    currency; link 1's: what the first leg bought)."""
     chain = []
     for symbol, side in route.steps:
         book = books[symbol]
         buy = side is Side.BUY
         fee = markets[symbol].taker_fee if with_fees else 0.0
         chain.append(ChainLink(book.asks if buy else book.bids, buy, fee))
-    # Link 1's input is link 0's output: the base a first buy takes.
-    return profitable_depth(chain)[1 if route.steps[0][1] is Side.BUY else 0]
+    return profitable_depth(chain)
 
 
 def evaluate_cycle(
@@ -254,8 +254,10 @@ def evaluate_cycle(
     sized = size_route(
         probe,
         start_amount,
-        round_down(_depth(route, books, markets, with_fees=True), first_step),
-        lambda: _depth(route, books, markets, with_fees=False),
+        # Link 1's input is link 0's output: the base a first buy takes.
+        round_down(_depth(route, books, markets, True)[1 if buy_first else 0], first_step),
+        # Before fees, the start currency the cycle pays for, as a first-leg amount with fees.
+        lambda: to_amount(_depth(route, books, markets, False)[0]),
         first_step,
         to_amount,
     )
