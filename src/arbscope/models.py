@@ -140,6 +140,17 @@ class OrderBook(BaseModel):
         return max(0.0, now - self.ts)
 
 
+class AssetNetwork(BaseModel):
+    """One chain a venue moves an asset on, as the venue publishes it (ccxt currencies)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    network: str
+    """Network code, upper case, synonyms folded (ERC20, TRC20, BTC, SOL ...)."""
+    contract: str | None = None
+    """The token's contract or mint address on that network, lower case; None: not published."""
+
+
 class Market(BaseModel):
     """Trading rules of one symbol on one venue (ccxt `load_markets` shape, flattened)."""
 
@@ -161,6 +172,9 @@ class Market(BaseModel):
     """Smallest order size in base currency."""
     min_cost: Annotated[float, Field(ge=0)] = 0.0
     """Smallest order notional in quote currency."""
+    base_networks: tuple[AssetNetwork, ...] = ()
+    """Networks the venue moves `base` on; empty when it publishes none. Two venues'
+    markets of one ticker that share no network are different assets: never paired."""
 
     @property
     def key(self) -> BookKey:

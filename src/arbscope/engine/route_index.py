@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arbscope.engine.config import EngineConfig
+from arbscope.engine.suspect import route_unpaired
 from arbscope.models import BookKey, Kind, Market, Opportunity, OrderBook, Side
 
 ONE_SLOT = 0
@@ -241,7 +242,13 @@ class RouteIndex:
         kinds = context.config.kinds
         for spec in specs:
             if spec.kind in kinds:
-                yield from spec.build(context)
+                for route in spec.build(context):
+                    # Markets of one ticker that share no network are two assets
+                    # (engine/suspect): no route, and no state kept for one.
+                    if route_unpaired(route.keys, context.markets) is None:
+                        yield route
+                    else:
+                        context.state.pop(route.route_id, None)
 
     def _join(self, route: Route, key: BookKey, label: object, bound: Slots) -> None:
         bucket = self._bucket_by_label.get((key, label))
