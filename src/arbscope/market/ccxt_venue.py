@@ -25,7 +25,12 @@ from typing import Any
 from arbscope.market.base import BookSink
 from arbscope.market.ccxt_checksum import KrakenChecksums, checksum_for
 from arbscope.market.ccxt_guard import guard_frames, guard_hosts, tap_retry_after
-from arbscope.market.ccxt_markets import CurrencyInfo, currencies_from_ccxt, market_from_ccxt
+from arbscope.market.ccxt_markets import (
+    CurrencyInfo,
+    currencies_from_ccxt,
+    market_from_ccxt,
+    with_base_networks,
+)
 from arbscope.market.ccxt_retry import Backoff, retry_after_seconds
 from arbscope.market.ccxt_symbols import SymbolFailed, SymbolFailures
 from arbscope.market.ccxt_tuning import (
@@ -167,9 +172,9 @@ class VenueFeed:
                 )
                 if market is not None:
                     markets[symbol] = market
-        self._markets = markets
         codes = {code for symbol in markets for code in split_symbol(symbol)}
         self._currencies = currencies_from_ccxt(self.venue, exchange.currencies, sorted(codes))
+        self._markets = {s: with_base_networks(m, self._currencies) for s, m in markets.items()}
 
     def markets(self) -> list[Market]:
         return list(self._markets.values())
