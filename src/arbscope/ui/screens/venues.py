@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from arbscope.engine.suspect import unpaired_assets
 from arbscope.models import MarketSnapshot, VenueHealth, VenueState
 
 STATE_STYLE = {
@@ -61,6 +62,16 @@ def health_rows(snapshot: MarketSnapshot) -> list[tuple[str, ...]]:
     return rows
 
 
+def pairing_text(snapshot: MarketSnapshot) -> Text:
+    """Assets kept apart because their venues share no network for them (engine/suspect)."""
+    unpaired = unpaired_assets(snapshot.markets.values())
+    if not unpaired:
+        return Text("")
+    lines = ["", "Not paired (same ticker, no shared network: different assets):"]
+    lines += [f"  {entry.reason}" for entry in unpaired]
+    return Text("\n".join(lines))
+
+
 class VenuesScreen(ModalScreen[None]):
     """A live table of venue health; Escape, q or v closes it."""
 
@@ -97,6 +108,7 @@ class VenuesScreen(ModalScreen[None]):
         with VerticalScroll() as scroll:
             scroll.border_title = "Venues · feed health"
             yield Static(id="venue-health")
+            yield Static(id="venue-pairing")
 
     def on_mount(self) -> None:
         self.refresh_table()
@@ -119,6 +131,7 @@ class VenuesScreen(ModalScreen[None]):
         if not snapshot.health:
             table.add_row("(no venue has reported yet)", *[""] * (len(self.HEADERS) - 1))
         self.query_one("#venue-health", Static).update(table)
+        self.query_one("#venue-pairing", Static).update(pairing_text(snapshot))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
