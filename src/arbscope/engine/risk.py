@@ -353,8 +353,8 @@ def _suspect(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskItem
             f"net {opp.net_bps:+.1f} bps within {th.suspect_edge_bps:g} bps",
         )
     # Two venues' tickers that are not one asset cannot be arbitraged at all.
-    different = any("different assets" in cause for cause in found.causes)
-    return RiskItem("suspect", label, Check.FAIL if different else Check.WARN, found.reason)
+    return RiskItem("suspect", label, Check.FAIL if found.two_assets else Check.WARN,
+                    found.reason)
 
 
 def _balances(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskItem:

@@ -151,6 +151,8 @@ class Suspicion:
     threshold_bps: float
     causes: tuple[str, ...]
     """Likely causes the data shows; empty when it shows none."""
+    two_assets: bool = False
+    """The data shows two assets under one ticker (no shared network): no trade at all."""
 
     @property
     def reason(self) -> str:
@@ -191,9 +193,12 @@ def _health_causes(opp: Opportunity, health: Mapping[str, VenueHealth]) -> list[
     return causes
 
 
-def _asset_causes(opp: Opportunity, markets: Mapping[BookKey, Market]) -> list[str]:
+def _asset_causes(
+    opp: Opportunity, markets: Mapping[BookKey, Market]
+) -> tuple[list[str], bool]:
+    """Causes about the assets, and whether two of the legs' markets are two assets."""
     keys = [(leg.venue, leg.symbol) for leg in opp.legs]
-    causes = []
+    causes, two_assets = [], False
     for i, first in enumerate(keys):
         for second in keys[i + 1:]:
             a, b = markets.get(first), markets.get(second)
@@ -202,6 +207,7 @@ def _asset_causes(opp: Opportunity, markets: Mapping[BookKey, Market]) -> list[s
             unshared = unshared_reason(a, b)
             if unshared is not None:
                 causes.append(unshared.removesuffix(", not paired"))
+                two_assets = True
                 continue
             conflicts = contract_conflicts(a, b)
             if conflicts:
@@ -209,7 +215,7 @@ def _asset_causes(opp: Opportunity, markets: Mapping[BookKey, Market]) -> list[s
                     f"{a.base} may be two assets: {a.venue} and {b.venue} publish different "
                     f"contracts on {', '.join(conflicts)}"
                 )
-    return causes
+    return causes, two_assets
 
 
 def suspicion(
@@ -230,5 +236,5 @@ def suspicion(
         return None
     causes = [cause for cause in (_time_cause(opportunity, book_gap_s),) if cause]
     causes += _health_causes(opportunity, health)
-    causes += _asset_causes(opportunity, markets)
-    return Suspicion(opportunity.net_bps, edge_bps, tuple(causes))
+    asset_causes, two_assets = _asset_causes(opportunity, markets)
+    return Suspicion(opportunity.net_bps, edge_bps, (*causes, *asset_causes), two_assets)
