@@ -240,15 +240,17 @@ class RouteIndex:
     @staticmethod
     def _build(context: BuildContext, specs: Iterable[KindSpec]) -> Iterator[Route]:
         kinds = context.config.kinds
+        # Markets of one ticker that share no network are two assets (engine/suspect): no
+        # route, and no state kept for one. Without published networks nothing is checked.
+        networks = any(market.base_networks for market in context.markets.values())
         for spec in specs:
-            if spec.kind in kinds:
-                for route in spec.build(context):
-                    # Markets of one ticker that share no network are two assets
-                    # (engine/suspect): no route, and no state kept for one.
-                    if route_unpaired(route.keys, context.markets) is None:
-                        yield route
-                    else:
-                        context.state.pop(route.route_id, None)
+            if spec.kind not in kinds:
+                continue
+            for route in spec.build(context):
+                if not networks or route_unpaired(route.keys, context.markets) is None:
+                    yield route
+                else:
+                    context.state.pop(route.route_id, None)
 
     def _join(self, route: Route, key: BookKey, label: object, bound: Slots) -> None:
         bucket = self._bucket_by_label.get((key, label))
