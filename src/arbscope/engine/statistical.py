@@ -8,7 +8,10 @@ z < 0 the reverse. The position is expected to close once abs(z) <= exit_z.
 
 This is an *expectation*, never a risk-free edge: the opportunity says so in
 its detail, and its gross figure is the expected reversion, not a locked-in
-price difference.
+price difference. Its net is what that reversion leaves after crossing both
+books' spreads on the way in and on the way out, and after the round-trip fees
+(engine/statistical_net.py says how, and why the exit crossing is taken from
+the current books).
 
 Conventions (pinned by tests):
 
