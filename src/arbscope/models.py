@@ -341,7 +341,10 @@ class Opportunity(BaseModel):
     """`net_profit` valued in the reference currency (for ranking across currencies only)."""
     waterfall: tuple[WaterfallStep, ...] = ()
     """Profit lines in `profit_currency`, top to bottom: `gross`, one `fee <venue>` per
-    venue (negative), then the subtotal `net` (= `net_profit`). A step whose label is
+    venue (negative), then the subtotal `net` (= `net_profit`). A statistical route's
+    gross is its `expected reversion`, followed by its `entry crossing` and `exit
+    crossing` (negative) before its `fees <venue> entry+exit`; every fee line's label
+    starts with `fee`, which is how the ticket tells them apart. A step whose label is
     `net` or starts with `net ` is a subtotal, the sum of every other step above it; the
     rest are increments. Costs shown but left out of `net_profit` come after `net`
     (spatial: `rebalancing <BASE> withdrawal`, then `net after rebalancing`)."""
