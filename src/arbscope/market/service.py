@@ -70,11 +70,6 @@ class _VenueStats:
         return 0.0
 
 
-def _capped(levels: RawLevels, depth: int) -> RawLevels:
-    # Slicing copies only what is kept: a 1,000-level ccxt book costs its first `depth`.
-    return levels[:depth] if len(levels) > depth else levels
-
-
 def _describe(exc: ValidationError) -> str:
     """Each problem of a refused book; pydantic's own (a venue that is no string ...) say where."""
 
@@ -172,7 +167,11 @@ class MarketService:
             depth = stats.depth
             if depth is None:
                 depth = stats.depth = self._book_depth(venue)
-            bids, asks = _capped(bids, depth), _capped(asks, depth)
+            # Slicing copies only what is kept: a 1,000-level ccxt book costs its first 50.
+            if len(bids) > depth:
+                bids = bids[:depth]
+            if len(asks) > depth:
+                asks = asks[:depth]
             book = OrderBook.from_feed(venue, symbol, ts, bids, asks)
         except ValidationError as exc:
             stats.books_rejected += 1
