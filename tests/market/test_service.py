@@ -274,12 +274,3 @@ def test_sizes_given_as_text_or_booleans_and_short_levels_are_refused_by_name() 
     )
     assert service.books == {}
 
-
-def test_ccxt_order_counts_are_dropped_and_the_book_is_the_models() -> None:
-    # [price, size, count] as ccxt gives some venues' levels: the count is not kept.
-    service = MarketService([], clock=FakeClock())
-    assert service.submit("alpha", "BTC/USDT", 1000.0, [[100.0, 1.0, 3]], [(101.0, 2.0, 1)])
-    kept = service.books[("alpha", "BTC/USDT")]
-    assert kept == OrderBook(
-        venue="alpha", symbol="BTC/USDT", ts=1000.0, bids=[(100.0, 1.0)], asks=[(101.0, 2.0)]
-    )
