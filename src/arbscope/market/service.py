@@ -162,7 +162,7 @@ class MarketService:
 
     def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
         """Validate and keep a book; a bad one is counted on its venue and never passed on."""
-        stats = self._venue(venue)
+        stats = self._stats.get(venue) or self._venue(venue)
         try:
             depth = stats.depth
             if depth is None:
