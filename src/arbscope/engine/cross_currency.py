@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from arbscope.engine.config import EngineConfig
@@ -82,14 +82,21 @@ class CrossGroup:
     sell: BookKey
     fx: tuple[tuple[BookKey, Side], ...]
     static_fx: str | None = None
+    _made: dict[tuple[BookKey, Side] | None, CrossRoute] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Concrete routes made so far (only pairings that ever cross make any)."""
 
     def route(self, fx: tuple[BookKey, Side] | None) -> CrossRoute:
         """The concrete route through `fx` (None: the static rate)."""
-        tail = f"static {self.static_fx}" if fx is None else f"{fx[0][0]} {fx[0][1]}"
-        return CrossRoute.model_construct(
-            route_id=f"{self.route_id}>{tail}", base=self.base, start=self.start,
-            buy=self.buy, sell=self.sell, fx=fx, static_fx=None if fx else self.static_fx,
-        )
+        made = self._made.get(fx)
+        if made is None:
+            tail = f"static {self.static_fx}" if fx is None else f"{fx[0][0]} {fx[0][1]}"
+            made = self._made[fx] = CrossRoute.model_construct(
+                route_id=f"{self.route_id}>{tail}", base=self.base, start=self.start,
+                buy=self.buy, sell=self.sell, fx=fx, static_fx=None if fx else self.static_fx,
+            )
+        return made
 
 
 def find_cross_routes(
@@ -356,18 +363,23 @@ def evaluate_group(
     now: float,
 ) -> Opportunity | None:
     """The pairing through its best FX book of the moment: the highest net_bps (then the
-    lowest route id) of its fresh FX books whose top price crosses; `detail["fx_alternatives"]`
-    names the others. Exactly the best of `evaluate_cross` over every FX book."""
+    lowest route id) of `evaluate_cross` over its fresh FX books; `detail["fx_alternatives"]`
+    names the others.
+
+    The FX books are tried best top price (after their fee) first; one is walked in depth
+    only while the net edge its top prices allow could still beat the best found (depth,
+    rounding and dust only lower it), so usually one FX book is walked.
+    """
     if not group.fx:
         return evaluate_cross(group.route(None), books, markets, target_size, now,
                               config.fx_static_rates)
     buy_book, sell_book = books.get(group.buy), books.get(group.sell)
     if buy_book is None or sell_book is None or not buy_book.asks or not sell_book.bids:
         return None
-    # Cheap top-of-book test first: most FX books of a pairing do not cross.
-    edge = buy_book.asks[0][0] / sell_book.bids[0][0]
-    best: Opportunity | None = None
-    for fx in group.fx:
+    ask, bid = buy_book.asks[0][0], sell_book.bids[0][0]
+    buy_fee, sell_fee = markets[group.buy].taker_fee, markets[group.sell].taker_fee
+    candidates: list[tuple[float, int, tuple[BookKey, Side]]] = []
+    for i, fx in enumerate(group.fx):
         fx_book = books.get(fx[0])
         if fx_book is None or fx_book.ts + config.book_age_limit(fx[0][0]) < now:
             continue
@@ -375,8 +387,17 @@ def evaluate_group(
         if not levels:
             continue
         rate = 1.0 / levels[0][0] if fx[1] is Side.BUY else levels[0][0]
-        if rate <= edge * EDGE_FLOOR:
-            continue  # far below: evaluate_cross would say None (kept when it is a rounding call)
+        if bid * rate <= ask * EDGE_FLOOR:
+            continue  # does not cross: evaluate_cross would say None (a rounding call is kept)
+        # Upper bound of net / notional: a fee on the FX leg costs at least 1 - 1/(1 + f).
+        fx_fee = markets[fx[0]].taker_fee
+        candidates.append((bid * (1.0 - sell_fee) * rate / (1.0 + fx_fee) / ask - 1.0 - buy_fee,
+                           i, fx))
+    candidates.sort(key=lambda c: (-c[0], c[1]))
+    best: Opportunity | None = None
+    for bound, _, fx in candidates:
+        if best is not None and bound * 1e4 < best.net_bps - 1e-6:
+            break  # neither this FX book nor any after it can beat the best
         found = evaluate_cross(group.route(fx), books, markets, target_size, now,
                                config.fx_static_rates)
         if found is not None and (
