@@ -46,6 +46,7 @@ BUDGETS: dict[str, Budget] = {
     "scale_20x200_update_us_p99": Budget(300),
     "scale_20x200_rss_mb": Budget(300),
     "sustained_10x50_cpu_share": Budget(0.5),
+    "sustained_10x50_paying_cpu_share": Budget(0.5),
 }
 
 
