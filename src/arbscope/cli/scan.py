@@ -238,16 +238,18 @@ def main(args: argparse.Namespace) -> int:
     feeds = build_feeds(args, settings)
     clock = market_clock(feeds)
     as_fast_as_possible = any(isinstance(f, ReplayFeed) and f.speed is None for f in feeds)
+    min_bps = args.min_bps if args.min_bps is not None else settings.engine.min_net_bps
     scanner = Scanner(
         feeds,
-        settings.engine_config(),
+        # The calculator keeps routes down to this edge less its near-miss band: --min-bps
+        # below the setting must still find what it asks for.
+        settings.engine_config().model_copy(update={"min_net_bps": min_bps}),
         clock=clock,
         # Replayed as fast as possible, step once per replay batch rather than per 50 ms.
         interval_s=0.0 if as_fast_as_possible else 0.05,
         book_depth=settings.book_depth,
     )
     start = clock()
-    min_bps = args.min_bps if args.min_bps is not None else settings.engine.min_net_bps
     report = OpeningReport(
         out=sys.stdout,
         as_json=args.json,
