@@ -89,6 +89,8 @@ class OrderBook(BaseModel):
     """ccxt unified symbol, `BASE/QUOTE`."""
     ts: float
     """When the book was received, seconds since the epoch."""
+    exchange_ts: float | None = None
+    """When the venue says the book was current (its own clock), None when it does not say."""
     bids: tuple[Level, ...]
     """Best (highest) first."""
     asks: tuple[Level, ...]
@@ -100,6 +102,11 @@ class OrderBook(BaseModel):
         if not MIN_TS <= self.ts < MAX_TS:
             raise ValueError(
                 f"ts {self.ts!r} must be seconds since the epoch from 1970 to 2200"
+            )
+        if self.exchange_ts is not None and not MIN_TS <= self.exchange_ts < MAX_TS:
+            raise ValueError(
+                f"exchange_ts {self.exchange_ts!r} must be seconds since the epoch "
+                "from 1970 to 2200"
             )
         _check_side(self.bids, "bids", descending=True)
         _check_side(self.asks, "asks", descending=False)
@@ -433,6 +440,14 @@ class VenueHealth(BaseModel):
     next_retry_ts: float | None = None
     down_symbols: tuple[str, ...] = ()
     """Symbols failing now while the venue's others stay live (each retried on its own)."""
+    latency_p50_s: float | None = None
+    """Median feed latency (receive time minus the venue's own time) over recent books;
+    None when the venue gives no time."""
+    latency_p95_s: float | None = None
+    """95th percentile of the same samples."""
+    clock_skew_s: float | None = None
+    """Smallest receive-minus-venue time over the same samples: our clock's offset from the
+    venue's plus the fastest delivery (negative: the venue's clock runs ahead of ours)."""
 
     def age(self, now: float) -> float | None:
         return None if self.last_update_ts is None else max(0.0, now - self.last_update_ts)

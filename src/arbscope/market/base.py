@@ -14,8 +14,20 @@ RawLevels = Sequence[Sequence[float]]
 class BookSink(Protocol):
     """Where a feed sends what it receives. Implemented by MarketService."""
 
-    def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
-        """Validate and store a full book snapshot; False (and counted) if rejected."""
+    def submit(
+        self,
+        venue: str,
+        symbol: str,
+        ts: float,
+        bids: RawLevels,
+        asks: RawLevels,
+        *,
+        exchange_ts: float | None = None,
+    ) -> bool:
+        """Validate and store a full book snapshot; False (and counted) if rejected.
+
+        ts is when it was received (our clock); exchange_ts when the venue says it was
+        current (its clock), None when the venue does not say."""
         ...
 
     def set_state(self, venue: str, state: VenueState) -> None:

@@ -324,7 +324,9 @@ class VenueFeed:
             raise EmptyBook(f"{symbol}: the venue sent a book with no levels (an error page?)")
         now = self._clock()
         self._last_book_at = now
-        if sink.submit(self.venue, symbol, now, bids, asks):
+        if sink.submit(
+            self.venue, symbol, now, bids, asks, exchange_ts=_exchange_time(book.get("timestamp"))
+        ):
             self.books_published += 1
             if self._rejects.get(symbol):
                 self._rejects[symbol] = 0
@@ -478,6 +480,14 @@ class VenueFeed:
         """Wait (bounded) for connections being closed."""
         if self._closing:
             await asyncio.wait(set(self._closing), timeout=self.tuning.close_timeout_s)
+
+
+def _exchange_time(stamp: Any) -> float | None:
+    """ccxt's book `timestamp` (milliseconds of the venue's clock) in seconds; None when the
+    venue gave none (Binance's REST depth, for one)."""
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+        return None
+    return stamp / 1000.0
 
 
 def _cancel_requested() -> bool:

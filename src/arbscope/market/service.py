@@ -11,11 +11,12 @@ import asyncio
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from arbscope.market.base import Feed, RawLevels
+from arbscope.market.feed_clock import LatencyWindow
 from arbscope.models import BookKey, Market, OrderBook, VenueHealth, VenueState
 
 BookListener = Callable[[OrderBook], None]
@@ -37,6 +38,7 @@ class _VenueStats:
     retries: int = 0
     next_retry_ts: float | None = None
     down_symbols: tuple[str, ...] = ()
+    latency: LatencyWindow = field(default_factory=LatencyWindow)
     # Rate in 1-second buckets of clock time: cheap and good enough for a status bar.
     bucket_second: int = 0
     bucket_count: int = 0
@@ -140,12 +142,26 @@ class MarketService:
 
     # --- BookSink --------------------------------------------------------------------------
 
-    def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
+    def submit(
+        self,
+        venue: str,
+        symbol: str,
+        ts: float,
+        bids: RawLevels,
+        asks: RawLevels,
+        *,
+        exchange_ts: float | None = None,
+    ) -> bool:
         """Validate and keep a book; a bad one is counted on its venue and never passed on."""
         stats = self._venue(venue)
         try:
             book = OrderBook(
-                venue=venue, symbol=symbol, ts=ts, bids=_pairs(bids), asks=_pairs(asks)
+                venue=venue,
+                symbol=symbol,
+                ts=ts,
+                exchange_ts=exchange_ts,
+                bids=_pairs(bids),
+                asks=_pairs(asks),
             )
         except ValidationError as exc:
             stats.books_rejected += 1
@@ -166,6 +182,8 @@ class MarketService:
         self._changed.add(key)
         stats.books_accepted += 1
         stats.last_update_ts = ts
+        if book.exchange_ts is not None:
+            stats.latency.add(book.ts, book.exchange_ts)
         stats.next_retry_ts = None
         if stats.declared is not VenueState.LIVE:
             # A book arriving is proof enough that the venue is up again.
@@ -263,6 +281,7 @@ class MarketService:
         return VenueState.LIVE
 
     def _health(self, venue: str, stats: _VenueStats, now: float) -> VenueHealth:
+        p50, p95, skew = stats.latency.figures()
         return VenueHealth(
             venue=venue,
             state=self._state(venue, stats, now),
@@ -276,4 +295,7 @@ class MarketService:
             retries=stats.retries,
             next_retry_ts=stats.next_retry_ts,
             down_symbols=stats.down_symbols,
+            latency_p50_s=p50,
+            latency_p95_s=p95,
+            clock_skew_s=skew,
         )

@@ -1,4 +1,4 @@
-"""`v`: every venue's feed health in detail (state, ages, rates, errors, retries).
+"""`v`: every venue's feed health in detail (state, ages, rates, latency, errors, retries).
 
 The status bar shows one mark per venue; this screen says why a venue is
 stale or down and when it will be tried again.
@@ -34,6 +34,19 @@ def _seconds(value: float | None) -> str:
     return f"{value:.1f}s" if value < 120 else f"{value / 60:.0f}m"
 
 
+def _millis(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 1000:.0f}ms" if abs(value) < 10 else f"{value:.1f}s"
+
+
+def latency_text(health: VenueHealth) -> str:
+    """`p50 / p95` of the feed's latency, "—" for a venue that gives no time of its own."""
+    if health.latency_p50_s is None:
+        return "—"
+    return f"{_millis(health.latency_p50_s)} / {_millis(health.latency_p95_s)}"
+
+
 def health_rows(snapshot: MarketSnapshot) -> list[tuple[str, ...]]:
     """One row of plain text per venue, sorted by name (what the table shows)."""
     rows: list[tuple[str, ...]] = []
@@ -46,6 +59,8 @@ def health_rows(snapshot: MarketSnapshot) -> list[tuple[str, ...]]:
                 h.state.value,
                 _seconds(h.age(snapshot.ts)),
                 f"{h.updates_per_second:.1f}",
+                latency_text(h),
+                _millis(h.clock_skew_s),
                 str(h.books_accepted),
                 str(h.books_rejected),
                 str(h.errors),
@@ -83,7 +98,7 @@ class VenuesScreen(ModalScreen[None]):
     ]
 
     HEADERS = (
-        "venue", "state", "book age", "upd/s", "accepted", "rejected",
+        "venue", "state", "book age", "upd/s", "latency p50/p95", "skew", "accepted", "rejected",
         "errors", "retries", "next retry in", "last error",
     )
 
