@@ -24,6 +24,7 @@ from arbscope.cli.sources import (
     market_clock,
     positive_float,
 )
+from arbscope.market.base import FeedGap
 from arbscope.market.recorder import RECORDING, Recorder
 from arbscope.market.replay import ReplayError
 from arbscope.market.scanner import source_name
@@ -146,6 +147,12 @@ def main(args: argparse.Namespace) -> int:
         recorder.on_book(book)
 
     service.add_listener(record_until_the_end)
+
+    def record_gaps_until_the_end(gap: FeedGap) -> None:
+        if not stopped.is_set() and gap.ts <= end:
+            recorder.on_gap(gap)
+
+    service.add_gap_listener(record_gaps_until_the_end)
     progress = Progress(sys.stderr)
 
     def show_progress() -> None:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from arbscope.market.base import BookSink
+from arbscope.market.base import BookSink, FeedGap
 from arbscope.market.ccxt_checksum import KrakenChecksums, checksum_for
 from arbscope.market.ccxt_guard import guard_frames, guard_hosts, tap_retry_after
 from arbscope.market.ccxt_markets import CurrencyInfo, currencies_from_ccxt, market_from_ccxt
@@ -243,6 +243,10 @@ class VenueFeed:
                     f"polling; the websocket is tried again in "
                     f"{self.settings.websocket_retry_s:g} s (last error {message})"
                 )
+        if self._live:
+            # The books of the session that just ended stop here (a recording says so).
+            self._live = False
+            sink.report_gap(FeedGap("disconnect", self.venue, now, reason=message))
         sink.set_state(self.venue, VenueState.DOWN)
         sink.report_error(self.venue, message, now + delay)
         await self._sleep(delay)
@@ -267,6 +271,8 @@ class VenueFeed:
         if self._symbol_failures.all_down(self.symbols):
             culprit = self._symbol_failures.first_down() or symbol
             raise SymbolFailed(symbol, message, culprit) from exc
+        # Its book is fetched afresh after the wait; the one held may miss an update.
+        sink.report_gap(FeedGap("resync", self.venue, self._clock(), symbol, message))
         sink.set_down_symbols(self.venue, self._symbol_failures.down())
         sink.report_error(
             self.venue,

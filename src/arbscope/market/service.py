@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from arbscope.market.base import Feed, RawLevels
+from arbscope.market.base import Feed, FeedGap, RawLevels
 from arbscope.market.feed_clock import LatencyWindow
 from arbscope.models import BookKey, Market, OrderBook, VenueHealth, VenueState
 
 BookListener = Callable[[OrderBook], None]
 """Called with every accepted book, in the order accepted (the recorder is one)."""
+
+GapListener = Callable[[FeedGap], None]
+"""Called with every disconnect and resync, in order with the books (the recorder is one)."""
 
 
 @dataclass(slots=True)
@@ -91,6 +94,9 @@ class MarketService:
         # Keys met in a book without known rules, already asked of the feeds once.
         self._asked_for_rules: set[BookKey] = set()
         self._listeners: list[BookListener] = []
+        self._gap_listeners: list[GapListener] = []
+        self._gaps: list[FeedGap] = []
+        """Gaps since the last `drain_gaps` (the scanner drops what they cover)."""
         self._tasks: dict[asyncio.Task[None], Feed] = {}
         self._feed_errors: list[tuple[Feed, Exception]] = []
         self._started = False
@@ -196,6 +202,23 @@ class MarketService:
             listener(book)
         return True
 
+    def report_gap(self, gap: FeedGap) -> None:
+        """Forget the books the gap covers, at once: a book held from before a disconnect or
+        a lost update is no market to trade on, however recent its time."""
+        stats = self._venue(gap.venue)
+        for key in [
+            key
+            for key in self._books
+            if key[0] == gap.venue and (gap.symbol is None or key[1] == gap.symbol)
+        ]:
+            del self._books[key]
+            self._changed.discard(key)
+        if gap.kind == "disconnect":
+            stats.declared = VenueState.DOWN
+        self._gaps.append(gap)
+        for listener in self._gap_listeners:
+            listener(gap)
+
     def set_state(self, venue: str, state: VenueState) -> None:
         self._venue(venue).declared = state
 
@@ -216,6 +239,13 @@ class MarketService:
         """The latest book of every key changed since the last drain; clears the set."""
         changed, self._changed = self._changed, set()
         return [self._books[key] for key in changed]
+
+    def drain_gaps(self) -> list[FeedGap]:
+        """Disconnects and resyncs since the last drain, in order; clears them.
+
+        Drain them before `drain_changed`: a book changed after a gap is its next snapshot."""
+        gaps, self._gaps = self._gaps, []
+        return gaps
 
     @property
     def books(self) -> Mapping[BookKey, OrderBook]:
@@ -244,6 +274,10 @@ class MarketService:
     def add_listener(self, listener: BookListener) -> None:
         """Call `listener` with each accepted book; it must be quick and must not raise."""
         self._listeners.append(listener)
+
+    def add_gap_listener(self, listener: GapListener) -> None:
+        """Call `listener` with each disconnect and resync; quick, must not raise."""
+        self._gap_listeners.append(listener)
 
     @property
     def venues(self) -> tuple[str, ...]:
