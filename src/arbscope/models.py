@@ -420,6 +420,19 @@ class VenueState(StrEnum):
     DOWN = "down"
 
 
+class IntegrityMethod(StrEnum):
+    """How a venue's books are known to be whole, as ccxt and arbscope apply it."""
+
+    CHECKSUM = "checksum"
+    """Each update is checked against the venue's checksum of its book."""
+    SEQUENCE = "sequence numbers"
+    """Each update's sequence number must follow the last one's: a lost one is seen."""
+    SNAPSHOTS = "snapshots only"
+    """Every book is a whole snapshot (REST polling): nothing can go missing in between."""
+    NONE = "none"
+    """Updates are applied as they come: a lost one goes unnoticed until the next snapshot."""
+
+
 class VenueHealth(BaseModel):
     """What the market service knows of one venue's feed, at one moment."""
 
@@ -448,6 +461,15 @@ class VenueHealth(BaseModel):
     clock_skew_s: float | None = None
     """Smallest receive-minus-venue time over the same samples: our clock's offset from the
     venue's plus the fastest delivery (negative: the venue's clock runs ahead of ours)."""
+    integrity: IntegrityMethod | None = None
+    """How the feed knows its books are whole; None when the feed does not say (sim, replay)."""
+    last_gap_ts: float | None = None
+    """When the venue last disconnected or resynchronised a book, None if it never did."""
+    last_gap: str | None = None
+    """What that gap was: `disconnect: REASON` or `resync SYMBOL: REASON`."""
+    resyncs_last_hour: int = 0
+    """Resyncs in the hour before now, a disconnect counting as one (it refetches every
+    book): the venue's resyncs per hour."""
 
     def age(self, now: float) -> float | None:
         return None if self.last_update_ts is None else max(0.0, now - self.last_update_ts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from arbscope.market.ccxt_feed import CcxtFeed
+from arbscope.models import IntegrityMethod
 from tests.live.conftest import FAST, start_feed, stop_feed, until, venue_settings
 from tests.live.fake_exchange import FakeBinance
 from tests.live.more_venues import VENUES, Venue
@@ -63,6 +64,7 @@ async def test_a_venue_without_its_own_time_shows_no_latency(binance: FakeBinanc
         await stop_feed(running)
     assert running.service.books[("binance", "NKN/USDT")].exchange_ts is None
     health = running.service.health()["binance"]
+    assert health.integrity is IntegrityMethod.SNAPSHOTS  # REST polling: whole books
     assert (health.latency_p50_s, health.latency_p95_s, health.clock_skew_s) == (
         None,
         None,

@@ -9,6 +9,7 @@ from pathlib import Path
 from arbscope.market.base import FeedGap
 from arbscope.market.ccxt_feed import CcxtFeed
 from arbscope.market.recorder import Recorder
+from arbscope.models import IntegrityMethod
 from tests.live.conftest import FAST, start_feed, stop_feed, until, venue_settings
 from tests.live.fake_okx import FakeOKX
 
@@ -55,6 +56,9 @@ async def test_a_sequence_gap_and_a_dropped_connection_are_recorded(tmp_path: Pa
     at = next(i for i, g in enumerate(gaps) if g.kind == "disconnect")
     assert (gaps[at].venue, gaps[at].symbol) == ("okx", None)
     assert held_after[at] == set()
+    health = service.health()["okx"]
+    assert health.integrity is IntegrityMethod.SEQUENCE  # ccxt checks OKX's prevSeqId
+    assert health.resyncs_last_hour == len(gaps) >= 2
     lines = [json.loads(x) for x in (tmp_path / "live.jsonl").read_text().splitlines()]
     kinds = [line["type"] for line in lines if line["type"] in ("resync", "disconnect")]
     assert kinds[0] == "resync" and "disconnect" in kinds

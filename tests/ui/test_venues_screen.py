@@ -8,7 +8,7 @@ from rich.console import Console
 from textual.app import App
 from textual.widgets import Static
 
-from arbscope.models import MarketSnapshot, VenueHealth, VenueState
+from arbscope.models import IntegrityMethod, MarketSnapshot, VenueHealth, VenueState
 from arbscope.ui.screens.venues import VenuesScreen, health_rows
 from tests.ui.conftest import SIZE, make_app
 from tests.ui.sim_driver import SteppedMarket
@@ -104,3 +104,19 @@ def test_rows_show_feed_latency_and_clock_skew() -> None:
     (row,) = health_rows(snapshot)
     # 0.0421 s -> 42 ms, 0.1875 s -> 188 ms (rounded half to even), -0.012 s -> -12 ms.
     assert row[4:6] == ("42ms / 188ms", "-12ms")
+
+
+def test_rows_show_the_integrity_method_resyncs_per_hour_and_the_last_gap() -> None:
+    health = VenueHealth(
+        venue="okx", state=VenueState.LIVE, last_update_ts=NOW - 0.25,
+        integrity=IntegrityMethod.SEQUENCE, resyncs_last_hour=3,
+        last_gap_ts=NOW - 12.0, last_gap="resync BTC/USDT: InvalidNonce",
+        last_error="BTC/USDT: InvalidNonce; retried in 0.1 s",
+    )
+    snapshot = _snapshot().model_copy(update={"health": {"okx": health}})
+    (row,) = health_rows(snapshot)
+    # The gap was 12 s before the snapshot.
+    assert row[11:14] == ("sequence numbers", "3", "12.0s")
+    assert row[-1] == (
+        "last gap: resync BTC/USDT: InvalidNonce · BTC/USDT: InvalidNonce; retried in 0.1 s"
+    )

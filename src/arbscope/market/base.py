@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-from arbscope.models import Market, TransferInfo, VenueState
+from arbscope.models import IntegrityMethod, Market, TransferInfo, VenueState
 
 RawLevels = Sequence[Sequence[float]]
 """Levels as a feed received them: [[price, size], ...], not yet validated."""
@@ -51,6 +51,10 @@ class BookSink(Protocol):
     def report_gap(self, gap: FeedGap) -> None:
         """The venue disconnected, or one of its symbols is resynchronising: drop what it
         covers until the next snapshot."""
+        ...
+
+    def set_integrity(self, venue: str, method: IntegrityMethod) -> None:
+        """How the venue's books are known to be whole over the transport in use."""
         ...
 
     def set_state(self, venue: str, state: VenueState) -> None:

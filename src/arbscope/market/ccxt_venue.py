@@ -24,6 +24,7 @@ from typing import Any
 
 from arbscope.market.base import BookSink, FeedGap
 from arbscope.market.ccxt_checksum import KrakenChecksums, checksum_for
+from arbscope.market.ccxt_integrity import integrity_method
 from arbscope.market.ccxt_guard import guard_frames, guard_hosts, tap_retry_after
 from arbscope.market.ccxt_markets import CurrencyInfo, currencies_from_ccxt, market_from_ccxt
 from arbscope.market.ccxt_retry import Backoff, retry_after_seconds
@@ -352,6 +353,7 @@ class VenueFeed:
     async def _websocket_session(self, sink: BookSink) -> None:
         self._checksums = checksum_for(self.venue, self._source.markets)
         exchange = self._open_exchange(websocket=True)
+        sink.set_integrity(self.venue, integrity_method(exchange, websocket=True))
         self._session_started(sink)
         now = self._clock()
         # The culprit of the last failure waits its back-off on a connection of its own,
@@ -447,6 +449,7 @@ class VenueFeed:
 
     async def _rest_session(self, sink: BookSink) -> None:
         exchange = self._open_exchange(websocket=False)
+        sink.set_integrity(self.venue, integrity_method(exchange, websocket=False))
         self._session_started(sink)
         # ccxt's rateLimit is the least time between two requests; never poll faster.
         period = max(self.tuning.poll_interval_s, len(self.symbols) * exchange.rateLimit / 1000)

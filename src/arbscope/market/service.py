@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -17,13 +18,30 @@ from pydantic import ValidationError
 
 from arbscope.market.base import Feed, FeedGap, RawLevels
 from arbscope.market.feed_clock import LatencyWindow
-from arbscope.models import BookKey, Market, OrderBook, VenueHealth, VenueState
+from arbscope.models import (
+    BookKey,
+    IntegrityMethod,
+    Market,
+    OrderBook,
+    VenueHealth,
+    VenueState,
+)
 
 BookListener = Callable[[OrderBook], None]
 """Called with every accepted book, in the order accepted (the recorder is one)."""
 
 GapListener = Callable[[FeedGap], None]
 """Called with every disconnect and resync, in order with the books (the recorder is one)."""
+
+
+GAP_RATE_WINDOW_S = 3600.0
+"""Resyncs are counted over the last hour: venue health's resyncs per hour."""
+
+
+def describe_gap(gap: FeedGap) -> str:
+    """`disconnect: REASON` or `resync SYMBOL: REASON`, as venue health shows it."""
+    what = gap.kind if gap.symbol is None else f"{gap.kind} {gap.symbol}"
+    return f"{what}: {gap.reason}" if gap.reason else what
 
 
 @dataclass(slots=True)
@@ -42,6 +60,10 @@ class _VenueStats:
     next_retry_ts: float | None = None
     down_symbols: tuple[str, ...] = ()
     latency: LatencyWindow = field(default_factory=LatencyWindow)
+    integrity: IntegrityMethod | None = None
+    last_gap: FeedGap | None = None
+    gap_times: deque[float] = field(default_factory=deque)
+    """When each gap of the last hour happened (older ones are dropped when read)."""
     # Rate in 1-second buckets of clock time: cheap and good enough for a status bar.
     bucket_second: int = 0
     bucket_count: int = 0
@@ -215,9 +237,14 @@ class MarketService:
             self._changed.discard(key)
         if gap.kind == "disconnect":
             stats.declared = VenueState.DOWN
+        stats.last_gap = gap
+        stats.gap_times.append(gap.ts)
         self._gaps.append(gap)
         for listener in self._gap_listeners:
             listener(gap)
+
+    def set_integrity(self, venue: str, method: IntegrityMethod) -> None:
+        self._venue(venue).integrity = method
 
     def set_state(self, venue: str, state: VenueState) -> None:
         self._venue(venue).declared = state
@@ -316,6 +343,10 @@ class MarketService:
 
     def _health(self, venue: str, stats: _VenueStats, now: float) -> VenueHealth:
         p50, p95, skew = stats.latency.figures()
+        gaps = stats.gap_times
+        while gaps and gaps[0] <= now - GAP_RATE_WINDOW_S:
+            gaps.popleft()
+        gap = stats.last_gap
         return VenueHealth(
             venue=venue,
             state=self._state(venue, stats, now),
@@ -332,4 +363,8 @@ class MarketService:
             latency_p50_s=p50,
             latency_p95_s=p95,
             clock_skew_s=skew,
+            integrity=stats.integrity,
+            last_gap_ts=None if gap is None else gap.ts,
+            last_gap=None if gap is None else describe_gap(gap),
+            resyncs_last_hour=len(gaps),
         )

@@ -1,4 +1,5 @@
-"""`v`: every venue's feed health in detail (state, ages, rates, latency, errors, retries).
+"""`v`: every venue's feed health in detail (state, ages, rates, latency, errors, retries,
+integrity method and gaps).
 
 The status bar shows one mark per venue; this screen says why a venue is
 stale or down and when it will be tried again.
@@ -47,6 +48,19 @@ def latency_text(health: VenueHealth) -> str:
     return f"{_millis(health.latency_p50_s)} / {_millis(health.latency_p95_s)}"
 
 
+def notes(health: VenueHealth) -> str:
+    """The last column: symbols failing while the venue's others stay live first, then the
+    last gap, then the last error."""
+    parts: list[str] = []
+    if health.down_symbols:
+        parts.append(f"down: {', '.join(health.down_symbols)}")
+    if health.last_gap:
+        parts.append(f"last gap: {health.last_gap}")
+    if health.last_error:
+        parts.append(health.last_error)
+    return " · ".join(parts)
+
+
 def health_rows(snapshot: MarketSnapshot) -> list[tuple[str, ...]]:
     """One row of plain text per venue, sorted by name (what the table shows)."""
     rows: list[tuple[str, ...]] = []
@@ -66,11 +80,10 @@ def health_rows(snapshot: MarketSnapshot) -> list[tuple[str, ...]]:
                 str(h.errors),
                 str(h.retries),
                 _seconds(retry_in),
-                # Symbols failing while the venue's others stay live come first.
-                " · ".join(
-                    ([f"down: {', '.join(h.down_symbols)}"] if h.down_symbols else [])
-                    + ([h.last_error] if h.last_error else [])
-                ),
+                "—" if h.integrity is None else h.integrity.value,
+                str(h.resyncs_last_hour),
+                _seconds(None if h.last_gap_ts is None else max(0.0, snapshot.ts - h.last_gap_ts)),
+                notes(h),
             )
         )
     return rows
@@ -99,7 +112,8 @@ class VenuesScreen(ModalScreen[None]):
 
     HEADERS = (
         "venue", "state", "book age", "upd/s", "latency p50/p95", "skew", "accepted", "rejected",
-        "errors", "retries", "next retry in", "last error",
+        "errors", "retries", "next retry in", "integrity", "resyncs/h", "last gap",
+        "notes",
     )
 
     def __init__(self, snapshot: Callable[[], MarketSnapshot], refresh_s: float = 0.5) -> None:
@@ -122,8 +136,8 @@ class VenuesScreen(ModalScreen[None]):
         colours = self.app.theme_variables
         table = Table(box=None, padding=(0, 1), header_style="bold")
         for header in self.HEADERS:
-            table.add_column(header, no_wrap=header != "last error",
-                             justify="left" if header in ("venue", "state", "last error")
+            table.add_column(header, no_wrap=header != "notes",
+                             justify="left" if header in ("venue", "state", "integrity", "notes")
                              else "right")
         for row in health_rows(snapshot):
             state = VenueState(row[1])
