@@ -24,8 +24,8 @@ from typing import Any
 
 from arbscope.market.base import BookSink, FeedGap
 from arbscope.market.ccxt_checksum import KrakenChecksums, checksum_for
-from arbscope.market.ccxt_integrity import integrity_method
 from arbscope.market.ccxt_guard import guard_frames, guard_hosts, tap_retry_after
+from arbscope.market.ccxt_integrity import integrity_method
 from arbscope.market.ccxt_markets import CurrencyInfo, currencies_from_ccxt, market_from_ccxt
 from arbscope.market.ccxt_retry import Backoff, retry_after_seconds
 from arbscope.market.ccxt_symbols import SymbolFailed, SymbolFailures
