@@ -461,6 +461,12 @@ class VenueHealth(BaseModel):
     clock_skew_s: float | None = None
     """Smallest receive-minus-venue time over the same samples: our clock's offset from the
     venue's plus the fastest delivery (negative: the venue's clock runs ahead of ours)."""
+    stale_symbols: tuple[str, ...] = ()
+    """Symbols whose book is older than the venue's age limit: the per-symbol silence
+    watchdog (one silent symbol among live ones is listed while the venue stays live)."""
+    warming_symbols: tuple[str, ...] = ()
+    """Symbols with rules but no book yet (or none since a gap), not down: waiting for their
+    first snapshot, which can take minutes under a venue's weight limits."""
     integrity: IntegrityMethod | None = None
     """How the feed knows its books are whole; None when the feed does not say (sim, replay)."""
     last_gap_ts: float | None = None

@@ -120,3 +120,17 @@ def test_rows_show_the_integrity_method_resyncs_per_hour_and_the_last_gap() -> N
     assert row[-1] == (
         "last gap: resync BTC/USDT: InvalidNonce · BTC/USDT: InvalidNonce; retried in 0.1 s"
     )
+
+
+def test_notes_name_the_stale_symbol_and_count_the_warming_ones() -> None:
+    warming = tuple(f"C{n}/USDT" for n in range(8))
+    health = VenueHealth(
+        venue="okx", state=VenueState.LIVE, last_update_ts=NOW - 0.25,
+        stale_symbols=("BTC/USDT",), warming_symbols=warming,
+    )
+    snapshot = _snapshot().model_copy(update={"health": {"okx": health}})
+    (row,) = health_rows(snapshot)
+    # Eight warming: five named, 8 - 5 = 3 counted.
+    assert row[-1] == (
+        "stale: BTC/USDT · warming: C0/USDT, C1/USDT, C2/USDT, C3/USDT, C4/USDT and 3 more"
+    )

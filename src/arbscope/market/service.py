@@ -312,7 +312,11 @@ class MarketService:
 
     def health(self) -> dict[str, VenueHealth]:
         now = self.clock()
-        return {venue: self._health(venue, stats, now) for venue, stats in self._stats.items()}
+        symbols = self._symbol_watch(now)
+        return {
+            venue: self._health(venue, stats, now, *symbols.get(venue, ((), ())))
+            for venue, stats in self._stats.items()
+        }
 
     def state(self, venue: str) -> VenueState:
         stats = self._stats.get(venue)
@@ -341,7 +345,39 @@ class MarketService:
             return VenueState.CONNECTING  # reconnecting after having had books
         return VenueState.LIVE
 
-    def _health(self, venue: str, stats: _VenueStats, now: float) -> VenueHealth:
+    def _symbol_watch(self, now: float) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """venue -> (stale symbols, warming symbols) at `now`, in one pass over the rules.
+
+        Per symbol, not per venue: the venue's newest book says nothing of a symbol that
+        went silent while the others kept updating."""
+        stale: dict[str, list[str]] = {}
+        warming: dict[str, list[str]] = {}
+        limits: dict[str, float] = {}
+        for venue, symbol in self._markets:
+            book = self._books.get((venue, symbol))
+            if book is None:
+                stats = self._stats.get(venue)
+                if stats is None or symbol not in stats.down_symbols:
+                    warming.setdefault(venue, []).append(symbol)
+                continue
+            limit = limits.get(venue)
+            if limit is None:
+                limit = limits[venue] = self.max_book_age(venue)
+            if now - book.ts > limit:
+                stale.setdefault(venue, []).append(symbol)
+        return {
+            venue: (tuple(stale.get(venue, ())), tuple(warming.get(venue, ())))
+            for venue in stale.keys() | warming.keys()
+        }
+
+    def _health(
+        self,
+        venue: str,
+        stats: _VenueStats,
+        now: float,
+        stale: tuple[str, ...] = (),
+        warming: tuple[str, ...] = (),
+    ) -> VenueHealth:
         p50, p95, skew = stats.latency.figures()
         gaps = stats.gap_times
         while gaps and gaps[0] <= now - GAP_RATE_WINDOW_S:
@@ -363,6 +399,8 @@ class MarketService:
             latency_p50_s=p50,
             latency_p95_s=p95,
             clock_skew_s=skew,
+            stale_symbols=stale,
+            warming_symbols=warming,
             integrity=stats.integrity,
             last_gap_ts=None if gap is None else gap.ts,
             last_gap=None if gap is None else describe_gap(gap),

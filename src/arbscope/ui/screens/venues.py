@@ -48,12 +48,27 @@ def latency_text(health: VenueHealth) -> str:
     return f"{_millis(health.latency_p50_s)} / {_millis(health.latency_p95_s)}"
 
 
+SYMBOLS_NAMED = 5
+"""Stale or warming symbols named in the notes; the rest are counted (hundreds can warm)."""
+
+
+def _some(symbols: tuple[str, ...]) -> str:
+    named = ", ".join(symbols[:SYMBOLS_NAMED])
+    rest = len(symbols) - SYMBOLS_NAMED
+    return named if rest <= 0 else f"{named} and {rest} more"
+
+
 def notes(health: VenueHealth) -> str:
     """The last column: symbols failing while the venue's others stay live first, then the
-    last gap, then the last error."""
+    silent (stale) ones, those waiting for their first snapshot (warming), the last gap,
+    then the last error."""
     parts: list[str] = []
     if health.down_symbols:
         parts.append(f"down: {', '.join(health.down_symbols)}")
+    if health.stale_symbols:
+        parts.append(f"stale: {_some(health.stale_symbols)}")
+    if health.warming_symbols:
+        parts.append(f"warming: {_some(health.warming_symbols)}")
     if health.last_gap:
         parts.append(f"last gap: {health.last_gap}")
     if health.last_error:
