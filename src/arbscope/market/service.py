@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from arbscope.market.base import Feed, FeedGap, RawLevels
 from arbscope.market.feed_clock import LatencyWindow
+from arbscope.market.symbol_watch import SymbolStates, SymbolWatch
 from arbscope.models import (
     BookKey,
     IntegrityMethod,
@@ -118,6 +119,8 @@ class MarketService:
         self._listeners: list[BookListener] = []
         self._gap_listeners: list[GapListener] = []
         self._gaps: list[FeedGap] = []
+        self._gap_count = 0
+        self._watch = SymbolWatch()
         """Gaps since the last `drain_gaps` (the scanner drops what they cover)."""
         self._tasks: dict[asyncio.Task[None], Feed] = {}
         self._feed_errors: list[tuple[Feed, Exception]] = []
@@ -240,6 +243,7 @@ class MarketService:
         stats.last_gap = gap
         stats.gap_times.append(gap.ts)
         self._gaps.append(gap)
+        self._gap_count += 1
         for listener in self._gap_listeners:
             listener(gap)
 
@@ -345,30 +349,11 @@ class MarketService:
             return VenueState.CONNECTING  # reconnecting after having had books
         return VenueState.LIVE
 
-    def _symbol_watch(self, now: float) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-        """venue -> (stale symbols, warming symbols) at `now`, in one pass over the rules.
-
-        Per symbol, not per venue: the venue's newest book says nothing of a symbol that
-        went silent while the others kept updating."""
-        stale: dict[str, list[str]] = {}
-        warming: dict[str, list[str]] = {}
-        limits: dict[str, float] = {}
-        for venue, symbol in self._markets:
-            book = self._books.get((venue, symbol))
-            if book is None:
-                stats = self._stats.get(venue)
-                if stats is None or symbol not in stats.down_symbols:
-                    warming.setdefault(venue, []).append(symbol)
-                continue
-            limit = limits.get(venue)
-            if limit is None:
-                limit = limits[venue] = self.max_book_age(venue)
-            if now - book.ts > limit:
-                stale.setdefault(venue, []).append(symbol)
-        return {
-            venue: (tuple(stale.get(venue, ())), tuple(warming.get(venue, ())))
-            for venue in stale.keys() | warming.keys()
-        }
+    def _symbol_watch(self, now: float) -> SymbolStates:
+        limits = {venue: self.max_book_age(venue) for venue in self._stats}
+        down = {venue: stats.down_symbols for venue, stats in self._stats.items()}
+        version = (self._gap_count, self._markets_version)
+        return self._watch.states(now, self._books, self._markets, limits, down, version)
 
     def _health(
         self,
