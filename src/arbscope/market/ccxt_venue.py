@@ -202,6 +202,12 @@ class VenueFeed:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # every venue failure is retried, never raised
+                    if _cancel_requested():
+                        # The app stopped the feed, but the cancel was swallowed on the way
+                        # (3.11's wait_for drops it when the awaited call ends at the same
+                        # moment; a library may turn it into its own error). Retrying would
+                        # leave `stop()` waiting on a venue that never ends.
+                        raise asyncio.CancelledError() from exc
                     await self._after_failure(sink, exc, websocket=stage == "websocket")
         finally:
             await self.aclose()
@@ -476,8 +482,11 @@ class VenueFeed:
     # --- closing ---------------------------------------------------------------------------
 
     async def _close_now(self, exchange: Any) -> None:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for returns normally when the task is
+        # cancelled just as the close completes, and the cancel is lost.
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(exchange.close(), self.tuning.close_timeout_s)
+            async with asyncio.timeout(self.tuning.close_timeout_s):
+                await exchange.close()
 
     def _close_later(self, exchange: Any) -> None:
         # A dead server can hold a websocket close for seconds: never make a reconnect wait.
