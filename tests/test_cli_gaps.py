@@ -40,3 +40,28 @@ def test_scan_replay_uses_no_book_of_a_venue_between_its_disconnect_and_next_sna
     assert [(o["route_id"], o["ts"]) for o in opened] == [
         ("spatial:BTC/USD:alpha>beta", 1003.0)
     ], out + err
+
+
+def test_record_from_a_replay_keeps_its_gap_lines_and_counts_a_disconnected_venue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = [
+        {"type": "header", "version": 2, "created": 1000.0, "source": "live"},
+        {"type": "book", "ts": 1000.0, "exchange_ts": 999.9, "venue": "alpha",
+         "symbol": "BTC/USD", "bids": [[99.0, 1.0]], "asks": [[100.0, 0.5]]},
+        {"type": "book", "ts": 1000.5, "venue": "beta",
+         "symbol": "BTC/USD", "bids": [[99.5, 0.4]], "asks": [[102.0, 1.0]]},
+        {"type": "resync", "ts": 1001.0, "venue": "beta", "symbol": "BTC/USD",
+         "reason": "sequence gap"},
+        {"type": "disconnect", "ts": 1002.0, "venue": "alpha", "reason": "connection reset"},
+    ]
+    source = tmp_path / "gap.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "again.jsonl"
+    assert run(["record", "--replay", str(source), "--duration", "60", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    # Both venues' books were written, though neither is held at the end.
+    assert "recorded 2 books of 2 markets on 2 venues" in err, err
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    kept = [line for line in lines if line["type"] in ("book", "resync", "disconnect")]
+    assert kept == records[1:]

@@ -156,7 +156,7 @@ def main(args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr)
 
     def show_progress() -> None:
-        progress.update(recorder.books_written, len(service.books))
+        progress.update(recorder.books_written, len(recorder.keys_written))
 
     try:
         asyncio.run(_record(service, stopped, clock, end, on_tick=show_progress))
@@ -184,9 +184,11 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     for venue, error in errors.items():
         print(f"note: {venue}: {error}", file=sys.stderr)
-    venues = {venue for venue, _ in service.books}
+    # What was written, not what is held now: a venue's books go at its disconnect.
+    keys = recorder.keys_written
+    venues = {venue for venue, _ in keys}
     print(
-        f"recorded {recorder.books_written} books of {len(service.books)} markets on "
+        f"recorded {recorder.books_written} books of {len(keys)} markets on "
         f"{len(venues)} venues to {out}",
         file=sys.stderr,
     )

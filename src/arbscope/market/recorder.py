@@ -66,6 +66,8 @@ class Recorder:
         self._markets = markets if callable(markets) else (lambda: markets)
         self.flush_interval_s = flush_interval_s
         self.books_written = 0
+        self.keys_written: set[BookKey] = set()
+        """(venue, symbol) of every book written (a venue that disconnected still counts)."""
         self.error: Exception | None = None
         """The write error that stopped the recording, if one did."""
         self._venues_written: set[str] = set()
@@ -112,6 +114,7 @@ class Recorder:
         )
         self._write(record)
         self.books_written += 1
+        self.keys_written.add(book.key)
         now = time.monotonic()
         if now - self._last_flush >= self.flush_interval_s:
             self._last_flush = now
