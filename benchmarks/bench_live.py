@@ -14,7 +14,8 @@ ccxt's own websocket code, exactly as against Binance. Measured:
   bursts ccxt applies a whole burst before our task runs, so one hand-over carries
   many diffs and the book handed over is always the newest;
 * live_service_submit_us_p50: for reference, the MarketService's validation of
-  one such book (about 1600 levels), measured on the same books afterwards.
+  one such book (about 1600 levels, cut to the default 50 a side first),
+  measured on the same books afterwards.
 
 Budget: live_feed_overhead_us_p50 <= 20, live_feed_rss_mb_growth <= 20.
 ARBSCOPE_BENCH_LIVE_S sets the streaming time (default 60 s; e.g. 5 for a quick run).

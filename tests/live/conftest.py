@@ -42,7 +42,10 @@ class TracingService(MarketService):
     """The real MarketService, also remembering every call in order."""
 
     def __init__(self, feeds: Sequence[Feed], clock: Callable[[], float] = time.time) -> None:
-        super().__init__(feeds, clock=clock, max_book_age=lambda venue: 5.0)
+        # Every level ccxt holds: these tests follow ccxt's books level for level (the
+        # depth cap is the service's own, tested in tests/market/test_service.py).
+        super().__init__(feeds, clock=clock, max_book_age=lambda venue: 5.0,
+                         book_depth=lambda venue: 100_000)
         self.events: list[Event] = []
 
     def submit(

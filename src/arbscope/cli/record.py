@@ -128,7 +128,9 @@ def main(args: argparse.Namespace) -> int:
     feeds = build_feeds(args, settings)
     clock = market_clock(feeds)
     config = settings.engine_config()
-    service = MarketService(feeds, clock=clock, max_book_age=config.book_age_limit)
+    service = MarketService(
+        feeds, clock=clock, max_book_age=config.book_age_limit, book_depth=settings.book_depth
+    )
     try:
         recorder = Recorder(
             target, source=source_name(feeds).lower(), markets=service.markets, replace=args.force

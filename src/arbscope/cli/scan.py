@@ -221,6 +221,7 @@ def main(args: argparse.Namespace) -> int:
         clock=clock,
         # Replayed as fast as possible, step once per replay batch rather than per 50 ms.
         interval_s=0.0 if as_fast_as_possible else 0.05,
+        book_depth=settings.book_depth,
     )
     start = clock()
     min_bps = args.min_bps if args.min_bps is not None else settings.engine.min_net_bps

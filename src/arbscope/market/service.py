@@ -15,11 +15,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from arbscope.market.base import Feed, FeedGap, RawLevels
 from arbscope.market.feed_clock import LatencyWindow
 from arbscope.market.symbol_watch import SymbolStates, SymbolWatch
 from arbscope.models import (
+    DEFAULT_BOOK_DEPTH,
     BookKey,
     IntegrityMethod,
     Market,
@@ -60,6 +62,8 @@ class _VenueStats:
     retries: int = 0
     next_retry_ts: float | None = None
     down_symbols: tuple[str, ...] = ()
+    depth: int | None = None
+    """Levels kept per side, read from the settings on the venue's first book."""
     latency: LatencyWindow = field(default_factory=LatencyWindow)
     integrity: IntegrityMethod | None = None
     last_gap: FeedGap | None = None
@@ -88,13 +92,16 @@ class _VenueStats:
         return 0.0
 
 
-def _pairs(levels: RawLevels) -> list[tuple[float, float]]:
-    # ccxt gives some venues' levels as [price, size, count]; only the first two matter.
-    return [(level[0], level[1]) for level in levels]
-
-
 def _describe(exc: ValidationError) -> str:
-    return "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+    """Each problem of a refused book; pydantic's own (a venue that is no string ...) say where."""
+
+    def one(error: ErrorDetails) -> str:
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "value_error" or not error["loc"]:
+            return message  # ours: they name the field and the level themselves
+        return f"{'.'.join(str(part) for part in error['loc'])}: {message}"
+
+    return "; ".join(one(error) for error in exc.errors())
 
 
 class MarketService:
@@ -105,10 +112,17 @@ class MarketService:
         feeds: Sequence[Feed],
         clock: Callable[[], float] = time.time,
         max_book_age: Callable[[str], float] = lambda venue: 5.0,
+        book_depth: Callable[[str], int] | None = None,
     ) -> None:
+        """
+        book_depth: levels kept per side of each venue's books (`Settings.book_depth`);
+            deeper levels are dropped before validation, so they cost nothing and are
+            never checked, stored, recorded or traded against. None: `DEFAULT_BOOK_DEPTH`.
+        """
         self.feeds: tuple[Feed, ...] = tuple(feeds)
         self.clock = clock
         self.max_book_age = max_book_age
+        self._book_depth = book_depth or (lambda venue: DEFAULT_BOOK_DEPTH)
         self._books: dict[BookKey, OrderBook] = {}
         self._changed: set[BookKey] = set()
         self._stats: dict[str, _VenueStats] = {}
@@ -184,16 +198,17 @@ class MarketService:
         exchange_ts: float | None = None,
     ) -> bool:
         """Validate and keep a book; a bad one is counted on its venue and never passed on."""
-        stats = self._venue(venue)
+        stats = self._stats.get(venue) or self._venue(venue)
         try:
-            book = OrderBook(
-                venue=venue,
-                symbol=symbol,
-                ts=ts,
-                exchange_ts=exchange_ts,
-                bids=_pairs(bids),
-                asks=_pairs(asks),
-            )
+            depth = stats.depth
+            if depth is None:
+                depth = stats.depth = self._book_depth(venue)
+            # Slicing copies only what is kept: a 1,000-level ccxt book costs its first 50.
+            if len(bids) > depth:
+                bids = bids[:depth]
+            if len(asks) > depth:
+                asks = asks[:depth]
+            book = OrderBook.from_feed(venue, symbol, ts, bids, asks, exchange_ts=exchange_ts)
         except ValidationError as exc:
             stats.books_rejected += 1
             stats.last_error = f"{symbol}: book rejected: {_describe(exc)}"

@@ -181,9 +181,7 @@ class SimMarket:
                 log_mid += total_offset(book.dislocations, now)
             book.reshape(rng)
             bids, asks = book.levels(math.exp(log_mid), now)
-            changed.append(
-                OrderBook(venue=book.venue, symbol=book.symbol, ts=now, bids=bids, asks=asks)
-            )
+            changed.append(OrderBook.from_feed(book.venue, book.symbol, now, bids, asks))
         return changed
 
     def run_for(self, seconds: float, dt: float = 0.1) -> Iterator[tuple[float, list[OrderBook]]]:
