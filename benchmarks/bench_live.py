@@ -34,11 +34,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from arbscope.market.base import RawLevels
+from arbscope.market.base import FeedGap, RawLevels
 from arbscope.market.ccxt_feed import CcxtFeed, LiveTuning
 from arbscope.market.ccxt_venue import VenueFeed
 from arbscope.market.service import MarketService
-from arbscope.models import VenueState
+from arbscope.models import IntegrityMethod, VenueState
 from arbscope.storage.settings import VenueSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +62,16 @@ class CountingSink:
         self.books = 0
         self.last: tuple[str, str, float, RawLevels, RawLevels] | None = None
 
-    def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
+    def submit(
+        self,
+        venue: str,
+        symbol: str,
+        ts: float,
+        bids: RawLevels,
+        asks: RawLevels,
+        *,
+        exchange_ts: float | None = None,
+    ) -> bool:
         self.books += 1
         # Only referenced: ccxt's lists, read once the run is over for the service figure.
         self.last = (venue, symbol, ts, bids, asks)
@@ -76,6 +85,12 @@ class CountingSink:
 
     def set_down_symbols(self, venue: str, symbols: Sequence[str]) -> None:
         pass
+
+    def set_integrity(self, venue: str, method: IntegrityMethod) -> None:
+        pass
+
+    def report_gap(self, gap: FeedGap) -> None:
+        print(f"bench_live: {gap.venue}: {gap.kind}: {gap.reason}", file=sys.stderr)
 
 
 async def _measure(options: dict[str, Any], seconds: float) -> dict[str, float]:

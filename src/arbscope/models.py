@@ -127,6 +127,8 @@ class OrderBook(BaseModel):
     """ccxt unified symbol, `BASE/QUOTE`."""
     ts: float
     """When the book was received, seconds since the epoch."""
+    exchange_ts: float | None = None
+    """When the venue says the book was current (its own clock), None when it does not say."""
     bids: tuple[Level, ...]
     """Best (highest) first."""
     asks: tuple[Level, ...]
@@ -156,6 +158,11 @@ class OrderBook(BaseModel):
         if not MIN_TS <= self.ts < MAX_TS:
             raise ValueError(
                 f"ts {self.ts!r} must be seconds since the epoch from 1970 to 2200"
+            )
+        if self.exchange_ts is not None and not MIN_TS <= self.exchange_ts < MAX_TS:
+            raise ValueError(
+                f"exchange_ts {self.exchange_ts!r} must be seconds since the epoch "
+                "from 1970 to 2200"
             )
         _check_side(self.bids, "bids", descending=True)
         _check_side(self.asks, "asks", descending=False)
@@ -228,7 +235,7 @@ def _plain_ts(value: object) -> bool:
     return value is None or (type(value) is float and MIN_TS <= value < MAX_TS)
 
 
-_PLAIN_OPTIONAL: dict[str, Callable[[object], bool]] = {}
+_PLAIN_OPTIONAL: dict[str, Callable[[object], bool]] = {"exchange_ts": _plain_ts}
 """Optional OrderBook fields the fast path takes as given when their test passes. A value
 that is the field's default is always taken; any other value of a field missing here
 sends the book through the model (correct, but slow). A new optional field gets one
@@ -637,6 +644,19 @@ class VenueState(StrEnum):
     DOWN = "down"
 
 
+class IntegrityMethod(StrEnum):
+    """How a venue's books are known to be whole, as ccxt and arbscope apply it."""
+
+    CHECKSUM = "checksum"
+    """Each update is checked against the venue's checksum of its book."""
+    SEQUENCE = "sequence numbers"
+    """Each update's sequence number must follow the last one's: a lost one is seen."""
+    SNAPSHOTS = "snapshots only"
+    """Every book is a whole snapshot (REST polling): nothing can go missing in between."""
+    NONE = "none"
+    """Updates are applied as they come: a lost one goes unnoticed until the next snapshot."""
+
+
 class VenueHealth(BaseModel):
     """What the market service knows of one venue's feed, at one moment."""
 
@@ -657,6 +677,29 @@ class VenueHealth(BaseModel):
     next_retry_ts: float | None = None
     down_symbols: tuple[str, ...] = ()
     """Symbols failing now while the venue's others stay live (each retried on its own)."""
+    latency_p50_s: float | None = None
+    """Median feed latency (receive time minus the venue's own time) over recent books;
+    None when the venue gives no time."""
+    latency_p95_s: float | None = None
+    """95th percentile of the same samples."""
+    clock_skew_s: float | None = None
+    """Smallest receive-minus-venue time over the same samples: our clock's offset from the
+    venue's plus the fastest delivery (negative: the venue's clock runs ahead of ours)."""
+    stale_symbols: tuple[str, ...] = ()
+    """Symbols whose book is older than the venue's age limit: the per-symbol silence
+    watchdog (one silent symbol among live ones is listed while the venue stays live)."""
+    warming_symbols: tuple[str, ...] = ()
+    """Symbols with rules but no book yet (or none since a gap), not down: waiting for their
+    first snapshot, which can take minutes under a venue's weight limits."""
+    integrity: IntegrityMethod | None = None
+    """How the feed knows its books are whole; None when the feed does not say (sim, replay)."""
+    last_gap_ts: float | None = None
+    """When the venue last disconnected or resynchronised a book, None if it never did."""
+    last_gap: str | None = None
+    """What that gap was: `disconnect: REASON` or `resync SYMBOL: REASON`."""
+    resyncs_last_hour: int = 0
+    """Resyncs in the hour before now, a disconnect counting as one (it refetches every
+    book): the venue's resyncs per hour."""
 
     def age(self, now: float) -> float | None:
         return None if self.last_update_ts is None else max(0.0, now - self.last_update_ts)

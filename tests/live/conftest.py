@@ -48,8 +48,17 @@ class TracingService(MarketService):
                          book_depth=lambda venue: 100_000)
         self.events: list[Event] = []
 
-    def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
-        accepted = super().submit(venue, symbol, ts, bids, asks)
+    def submit(
+        self,
+        venue: str,
+        symbol: str,
+        ts: float,
+        bids: RawLevels,
+        asks: RawLevels,
+        *,
+        exchange_ts: float | None = None,
+    ) -> bool:
+        accepted = super().submit(venue, symbol, ts, bids, asks, exchange_ts=exchange_ts)
         # A rejected book's event carries the service's reason.
         kind, detail = ("book", symbol) if accepted else ("rejected", self._reason(venue))
         self.events.append(Event(time.monotonic(), venue, kind, detail))

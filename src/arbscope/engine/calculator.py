@@ -168,6 +168,19 @@ class OpportunityCalculator:
                 pair.clear()  # a window across an outage would mix two market regimes
                 self._z.pop(pair.route_id, None)
 
+    def drop_book(self, key: BookKey) -> None:
+        """Forget one book at once (its feed is resynchronising it); its routes close until
+        its next book."""
+        if self._books.pop(key, None) is None:
+            return
+        self._log_mid.pop(key, None)
+        self._table.set_book(key, None)
+        index = self._index
+        for bucket in index.buckets_of.get(key, ()):
+            if bucket.open:
+                self._close_all(bucket.routes)
+        self._close_all(index.pairs_of.get(key, ()))
+
     def spread_z(self, route_id: str) -> float | None:
         """The z of a statistical pair's newest sample, whether or not it is past the entry.
 

@@ -22,9 +22,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from arbscope.market.base import BookSink
+from arbscope.market.base import BookSink, FeedGap
 from arbscope.market.ccxt_checksum import KrakenChecksums, checksum_for
 from arbscope.market.ccxt_guard import guard_frames, guard_hosts, tap_retry_after
+from arbscope.market.ccxt_integrity import integrity_method
 from arbscope.market.ccxt_markets import (
     CurrencyInfo,
     currencies_from_ccxt,
@@ -254,6 +255,10 @@ class VenueFeed:
                     f"polling; the websocket is tried again in "
                     f"{self.settings.websocket_retry_s:g} s (last error {message})"
                 )
+        if self._live:
+            # The books of the session that just ended stop here (a recording says so).
+            self._live = False
+            sink.report_gap(FeedGap("disconnect", self.venue, now, reason=message))
         sink.set_state(self.venue, VenueState.DOWN)
         sink.report_error(self.venue, message, now + delay)
         await self._sleep(delay)
@@ -278,6 +283,8 @@ class VenueFeed:
         if self._symbol_failures.all_down(self.symbols):
             culprit = self._symbol_failures.first_down() or symbol
             raise SymbolFailed(symbol, message, culprit) from exc
+        # Its book is fetched afresh after the wait; the one held may miss an update.
+        sink.report_gap(FeedGap("resync", self.venue, self._clock(), symbol, message))
         sink.set_down_symbols(self.venue, self._symbol_failures.down())
         sink.report_error(
             self.venue,
@@ -335,7 +342,9 @@ class VenueFeed:
             raise EmptyBook(f"{symbol}: the venue sent a book with no levels (an error page?)")
         now = self._clock()
         self._last_book_at = now
-        if sink.submit(self.venue, symbol, now, bids, asks):
+        if sink.submit(
+            self.venue, symbol, now, bids, asks, exchange_ts=_exchange_time(book.get("timestamp"))
+        ):
             self.books_published += 1
             if self._rejects.get(symbol):
                 self._rejects[symbol] = 0
@@ -355,6 +364,7 @@ class VenueFeed:
     async def _websocket_session(self, sink: BookSink) -> None:
         self._checksums = checksum_for(self.venue, self._source.markets)
         exchange = self._open_exchange(websocket=True)
+        sink.set_integrity(self.venue, integrity_method(exchange, websocket=True))
         self._session_started(sink)
         now = self._clock()
         # The culprit of the last failure waits its back-off on a connection of its own,
@@ -450,6 +460,7 @@ class VenueFeed:
 
     async def _rest_session(self, sink: BookSink) -> None:
         exchange = self._open_exchange(websocket=False)
+        sink.set_integrity(self.venue, integrity_method(exchange, websocket=False))
         self._session_started(sink)
         # ccxt's rateLimit is the least time between two requests; never poll faster.
         period = max(self.tuning.poll_interval_s, len(self.symbols) * exchange.rateLimit / 1000)
@@ -492,6 +503,14 @@ class VenueFeed:
         """Wait (bounded) for connections being closed."""
         if self._closing:
             await asyncio.wait(set(self._closing), timeout=self.tuning.close_timeout_s)
+
+
+def _exchange_time(stamp: Any) -> float | None:
+    """ccxt's book `timestamp` (milliseconds of the venue's clock) in seconds; None when the
+    venue gave none (Binance's REST depth, for one)."""
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+        return None
+    return stamp / 1000.0
 
 
 def _cancel_requested() -> bool:

@@ -143,6 +143,12 @@ class Scanner:
             # later stays in memory, which is small next to the stalls it avoids.
             gc.collect()
             gc.freeze()
+        # Before the changed books: a book changed after a gap is the next snapshot.
+        for gap in service.drain_gaps():
+            if gap.symbol is None:
+                self.calculator.drop_venue(gap.venue)
+            else:
+                self.calculator.drop_book((gap.venue, gap.symbol))
         health = service.health()
         down = {venue for venue, h in health.items() if h.state is VenueState.DOWN}
         books = [book for book in service.drain_changed() if book.venue not in down]

@@ -10,16 +10,20 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from arbscope.market.base import Feed, RawLevels
+from arbscope.market.base import Feed, FeedGap, RawLevels
+from arbscope.market.feed_clock import LatencyWindow
+from arbscope.market.symbol_watch import SymbolStates, SymbolWatch
 from arbscope.models import (
     DEFAULT_BOOK_DEPTH,
     BookKey,
+    IntegrityMethod,
     Market,
     OrderBook,
     VenueHealth,
@@ -28,6 +32,19 @@ from arbscope.models import (
 
 BookListener = Callable[[OrderBook], None]
 """Called with every accepted book, in the order accepted (the recorder is one)."""
+
+GapListener = Callable[[FeedGap], None]
+"""Called with every disconnect and resync, in order with the books (the recorder is one)."""
+
+
+GAP_RATE_WINDOW_S = 3600.0
+"""Resyncs are counted over the last hour: venue health's resyncs per hour."""
+
+
+def describe_gap(gap: FeedGap) -> str:
+    """`disconnect: REASON` or `resync SYMBOL: REASON`, as venue health shows it."""
+    what = gap.kind if gap.symbol is None else f"{gap.kind} {gap.symbol}"
+    return f"{what}: {gap.reason}" if gap.reason else what
 
 
 @dataclass(slots=True)
@@ -47,6 +64,11 @@ class _VenueStats:
     down_symbols: tuple[str, ...] = ()
     depth: int | None = None
     """Levels kept per side, read from the settings on the venue's first book."""
+    latency: LatencyWindow = field(default_factory=LatencyWindow)
+    integrity: IntegrityMethod | None = None
+    last_gap: FeedGap | None = None
+    gap_times: deque[float] = field(default_factory=deque)
+    """When each gap of the last hour happened (older ones are dropped when read)."""
     # Rate in 1-second buckets of clock time: cheap and good enough for a status bar.
     bucket_second: int = 0
     bucket_count: int = 0
@@ -109,6 +131,11 @@ class MarketService:
         # Keys met in a book without known rules, already asked of the feeds once.
         self._asked_for_rules: set[BookKey] = set()
         self._listeners: list[BookListener] = []
+        self._gap_listeners: list[GapListener] = []
+        self._gaps: list[FeedGap] = []
+        self._gap_count = 0
+        self._watch = SymbolWatch()
+        """Gaps since the last `drain_gaps` (the scanner drops what they cover)."""
         self._tasks: dict[asyncio.Task[None], Feed] = {}
         self._feed_errors: list[tuple[Feed, Exception]] = []
         self._started = False
@@ -160,7 +187,16 @@ class MarketService:
 
     # --- BookSink --------------------------------------------------------------------------
 
-    def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
+    def submit(
+        self,
+        venue: str,
+        symbol: str,
+        ts: float,
+        bids: RawLevels,
+        asks: RawLevels,
+        *,
+        exchange_ts: float | None = None,
+    ) -> bool:
         """Validate and keep a book; a bad one is counted on its venue and never passed on."""
         stats = self._stats.get(venue) or self._venue(venue)
         try:
@@ -172,7 +208,7 @@ class MarketService:
                 bids = bids[:depth]
             if len(asks) > depth:
                 asks = asks[:depth]
-            book = OrderBook.from_feed(venue, symbol, ts, bids, asks)
+            book = OrderBook.from_feed(venue, symbol, ts, bids, asks, exchange_ts=exchange_ts)
         except ValidationError as exc:
             stats.books_rejected += 1
             stats.last_error = f"{symbol}: book rejected: {_describe(exc)}"
@@ -192,6 +228,8 @@ class MarketService:
         self._changed.add(key)
         stats.books_accepted += 1
         stats.last_update_ts = ts
+        if book.exchange_ts is not None:
+            stats.latency.add(book.ts, book.exchange_ts)
         stats.next_retry_ts = None
         if stats.declared is not VenueState.LIVE:
             # A book arriving is proof enough that the venue is up again.
@@ -203,6 +241,29 @@ class MarketService:
         for listener in self._listeners:
             listener(book)
         return True
+
+    def report_gap(self, gap: FeedGap) -> None:
+        """Forget the books the gap covers, at once: a book held from before a disconnect or
+        a lost update is no market to trade on, however recent its time."""
+        stats = self._venue(gap.venue)
+        for key in [
+            key
+            for key in self._books
+            if key[0] == gap.venue and (gap.symbol is None or key[1] == gap.symbol)
+        ]:
+            del self._books[key]
+            self._changed.discard(key)
+        if gap.kind == "disconnect":
+            stats.declared = VenueState.DOWN
+        stats.last_gap = gap
+        stats.gap_times.append(gap.ts)
+        self._gaps.append(gap)
+        self._gap_count += 1
+        for listener in self._gap_listeners:
+            listener(gap)
+
+    def set_integrity(self, venue: str, method: IntegrityMethod) -> None:
+        self._venue(venue).integrity = method
 
     def set_state(self, venue: str, state: VenueState) -> None:
         self._venue(venue).declared = state
@@ -224,6 +285,13 @@ class MarketService:
         """The latest book of every key changed since the last drain; clears the set."""
         changed, self._changed = self._changed, set()
         return [self._books[key] for key in changed]
+
+    def drain_gaps(self) -> list[FeedGap]:
+        """Disconnects and resyncs since the last drain, in order; clears them.
+
+        Drain them before `drain_changed`: a book changed after a gap is its next snapshot."""
+        gaps, self._gaps = self._gaps, []
+        return gaps
 
     @property
     def books(self) -> Mapping[BookKey, OrderBook]:
@@ -253,13 +321,21 @@ class MarketService:
         """Call `listener` with each accepted book; it must be quick and must not raise."""
         self._listeners.append(listener)
 
+    def add_gap_listener(self, listener: GapListener) -> None:
+        """Call `listener` with each disconnect and resync; quick, must not raise."""
+        self._gap_listeners.append(listener)
+
     @property
     def venues(self) -> tuple[str, ...]:
         return tuple(self._stats)
 
     def health(self) -> dict[str, VenueHealth]:
         now = self.clock()
-        return {venue: self._health(venue, stats, now) for venue, stats in self._stats.items()}
+        symbols = self._symbol_watch(now)
+        return {
+            venue: self._health(venue, stats, now, *symbols.get(venue, ((), ())))
+            for venue, stats in self._stats.items()
+        }
 
     def state(self, venue: str) -> VenueState:
         stats = self._stats.get(venue)
@@ -288,7 +364,25 @@ class MarketService:
             return VenueState.CONNECTING  # reconnecting after having had books
         return VenueState.LIVE
 
-    def _health(self, venue: str, stats: _VenueStats, now: float) -> VenueHealth:
+    def _symbol_watch(self, now: float) -> SymbolStates:
+        limits = {venue: self.max_book_age(venue) for venue in self._stats}
+        down = {venue: stats.down_symbols for venue, stats in self._stats.items()}
+        version = (self._gap_count, self._markets_version)
+        return self._watch.states(now, self._books, self._markets, limits, down, version)
+
+    def _health(
+        self,
+        venue: str,
+        stats: _VenueStats,
+        now: float,
+        stale: tuple[str, ...] = (),
+        warming: tuple[str, ...] = (),
+    ) -> VenueHealth:
+        p50, p95, skew = stats.latency.figures()
+        gaps = stats.gap_times
+        while gaps and gaps[0] <= now - GAP_RATE_WINDOW_S:
+            gaps.popleft()
+        gap = stats.last_gap
         return VenueHealth(
             venue=venue,
             state=self._state(venue, stats, now),
@@ -302,4 +396,13 @@ class MarketService:
             retries=stats.retries,
             next_retry_ts=stats.next_retry_ts,
             down_symbols=stats.down_symbols,
+            latency_p50_s=p50,
+            latency_p95_s=p95,
+            clock_skew_s=skew,
+            stale_symbols=stale,
+            warming_symbols=warming,
+            integrity=stats.integrity,
+            last_gap_ts=None if gap is None else gap.ts,
+            last_gap=None if gap is None else describe_gap(gap),
+            resyncs_last_hour=len(gaps),
         )
