@@ -3,6 +3,10 @@
     python -m benchmarks              every benchmarks/bench_*.py
     python -m benchmarks calc ui      only modules whose name contains "calc" or "ui"
 
+Each figure is printed beside its budget (`budgets.py`), marked "MISS" when it
+breaks it and "NOT VALID" when its run fell short of the rate it was asked for
+(such a figure is kept in the results file only as `<name>_not_valid`).
+
 Figures of modules not run keep their previous values in the results file, so
 a filtered run refreshes only what it measured.
 
@@ -25,6 +29,8 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from benchmarks.budgets import BUDGETS, invalid_figures, verdict
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR.parent / ".bench" / "results.json"
@@ -120,12 +126,26 @@ def _format(value: float) -> str:
     return f"{value:.3f}" if abs(value) < 1000 else f"{value:.1f}"
 
 
-def print_table(rows: list[tuple[str, str, float]]) -> None:
+def print_table(rows: list[tuple[str, str, float]], invalid: dict[str, str]) -> None:
+    """Every figure beside its budget; a miss or a run short of its asked rate is marked."""
     width = max([len("figure")] + [len(figure) for _, figure, _ in rows])
-    print(f"{'module':<18} {'figure':<{width}} {'value':>14}")
-    print(f"{'-' * 18} {'-' * width} {'-' * 14}")
+    print(f"{'module':<18} {'figure':<{width}} {'value':>14} {'budget':>10}  mark")
+    print(f"{'-' * 18} {'-' * width} {'-' * 14} {'-' * 10}  ----")
+    misses = 0
     for module, figure, value in rows:
-        print(f"{module:<18} {figure:<{width}} {_format(value):>14}")
+        budget, mark = verdict(figure, value, invalid)
+        misses += mark not in ("", "ok")
+        line = f"{module:<18} {figure:<{width}} {_format(value):>14} {budget:>10}  {mark}"
+        print(line.rstrip())
+    budgeted = sum(1 for _, figure, _ in rows if figure in BUDGETS)
+    print(f"{budgeted - misses} of {budgeted} budgets hold" if budgeted else "no budgets")
+
+
+def recorded(figures: dict[str, float], invalid: dict[str, str]) -> dict[str, float]:
+    """What the results file keeps: a figure that is not valid only under `<name>_not_valid`."""
+    kept = {k: v for k, v in figures.items() if k not in invalid}
+    kept.update({f"{k}_not_valid": figures[k] for k in invalid})
+    return kept
 
 
 def main(argv: Sequence[str]) -> int:
@@ -139,6 +159,7 @@ def main(argv: Sequence[str]) -> int:
         return 2
     results = load_results(RESULTS)
     rows: list[tuple[str, str, float]] = []
+    invalid: dict[str, str] = {}
     failed: list[str] = []
     for name in chosen:
         print(f"running {name} ...", file=sys.stderr, flush=True)
@@ -151,10 +172,13 @@ def main(argv: Sequence[str]) -> int:
             continue
         elapsed = time.perf_counter() - started
         print(f"  {name} took {elapsed:.1f} s", file=sys.stderr, flush=True)
-        results.update(figures)
+        invalid.update(invalid_figures(figures))
+        for name in invalid_figures(figures):
+            results.pop(name, None)  # an earlier valid figure no longer stands for this code
+        results.update(recorded(figures, invalid))
         rows.extend((name, figure, value) for figure, value in figures.items())
     if rows:
-        print_table(rows)
+        print_table(rows, invalid)
     save_results(RESULTS, results)
     print(f"wrote {RESULTS}", file=sys.stderr)
     if failed:

@@ -70,29 +70,56 @@ ALTS = (
 )
 
 
-def _symbols(venue: str, quotes: tuple[str, ...]) -> list[str]:
-    """FX markets, BTC in each quote, then alts in the first two quotes, 50 in all."""
-    symbols = [fx for fx, listed in FX.items() if venue in listed]
+def venue_table(count: int) -> dict[str, tuple[str, ...]]:
+    """`count` venues: the ten of `VENUES`, then copies named `binance2` ... (same quotes)."""
+    names = list(VENUES)
+    table: dict[str, tuple[str, ...]] = {}
+    for i in range(count):
+        name = names[i % len(names)]
+        table[name if i < len(names) else f"{name}{i // len(names) + 1}"] = VENUES[name]
+    return table
+
+
+def _original(venue: str) -> str:
+    """The venue of `VENUES` a copy (`binance2`) was made from."""
+    return venue.rstrip("0123456789")
+
+
+def alts(symbols: int) -> tuple[str, ...]:
+    """The alt bases `symbols` markets a venue need: `ALTS`, then made-up ones (`ALT27` ...)."""
+    if symbols <= SYMBOLS_PER_VENUE:
+        return ALTS  # the 10 x 50 market stays exactly what it always was
+    return ALTS + tuple(f"ALT{i}" for i in range(len(ALTS), symbols))
+
+
+def _symbols(venue: str, quotes: tuple[str, ...], count: int = SYMBOLS_PER_VENUE) -> list[str]:
+    """FX markets, BTC in each quote, then alts in the first two quotes, `count` in all."""
+    symbols = [fx for fx, listed in FX.items() if _original(venue) in listed]
     symbols += [f"BTC/{q}" for q in quotes if q != "BTC"]
-    for base in ALTS:
+    for base in alts(count):
         for quote in quotes[:2] if quotes[1] != "BTC" else (quotes[0], "BTC"):
-            if len(symbols) < SYMBOLS_PER_VENUE:
+            if len(symbols) < count:
                 symbols.append(f"{base}/{quote}")
     return symbols
 
 
 class SyntheticMarket:
-    """Common USD prices, a mean-reverting offset per book, 20-level ladders."""
+    """Common USD prices, a mean-reverting offset per book, 20-level ladders.
 
-    def __init__(self, seed: int = 11) -> None:
+    `venues` x `symbols` markets; the default 10 x 50 is the calculator budget's market.
+    """
+
+    def __init__(
+        self, seed: int = 11, venues: int = len(VENUES), symbols: int = SYMBOLS_PER_VENUE
+    ) -> None:
         self.rng = random.Random(seed)
         self.usd = dict(USD_VALUE)
-        for base in ALTS:
+        for base in alts(symbols):
             self.usd[base] = math.exp(self.rng.uniform(math.log(0.2), math.log(3_000.0)))
         self.markets: list[Market] = []
-        for venue, quotes in VENUES.items():
+        for venue, quotes in venue_table(venues).items():
             fee = self.rng.choice((0.0005, 0.001, 0.0016, 0.0026))
-            for symbol in _symbols(venue, quotes):
+            for symbol in _symbols(venue, quotes, symbols):
                 base, quote = symbol.split("/")
                 self.markets.append(
                     Market(venue=venue, symbol=symbol, base=base, quote=quote, taker_fee=fee)

@@ -276,12 +276,21 @@ def _signal_state(pid: int) -> str:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return "(no /proc status)"
-    return " ".join(line for line in status.splitlines() if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+    masks = ("SigBlk", "SigIgn", "SigCgt")
+    return " ".join(line for line in status.splitlines() if line.startswith(masks))
 
 
 def test_ctrl_c_ends_a_scan_cleanly_with_the_summary(tmp_path: Path) -> None:
     env = {**os.environ, "ARBSCOPE_CONFIG_DIR": str(tmp_path / "c")}
-    argv = [sys.executable, "-X", "faulthandler", "-m", "arbscope", "scan", "--sim", "--json"]
+    # A user's Ctrl-C reaches a scan started in the foreground, where SIGINT has its default
+    # action. A shell without job control starts background jobs with SIGINT ignored, and a
+    # child inherits that (Python keeps an ignored SIGINT ignored): pytest run from such a job
+    # used to leave this scan deaf to the signal until the watchdog. Restore what a terminal gives.
+    launcher = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from arbscope.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    )
+    argv = [sys.executable, "-X", "faulthandler", "-c", launcher, "scan", "--sim", "--json"]
     argv += ["--min-bps", "-100000"]
     hung: list[str] = []
 

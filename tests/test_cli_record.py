@@ -123,3 +123,23 @@ def test_record_live_against_a_dead_venue_says_why_and_exits_1(
     [reason] = [line for line in err.splitlines() if line.startswith("  binance: ")]
     assert "ExchangeNotAvailable" in reason and f"127.0.0.1:{port}" in reason
     assert not out.exists()
+
+
+def test_each_venue_keeps_the_depth_its_settings_give(tmp_path: Path) -> None:
+    # alpha is set to 2 levels a side, beta keeps the default (50): 4 levels recorded for
+    # beta, 2 of alpha's 4.
+    def deep(venue: str, ts: float) -> dict[str, object]:
+        return {"type": "book", "ts": ts, "venue": venue, "symbol": "BTC/USD",
+                "bids": [[99.0 - i, 1.0] for i in range(4)],
+                "asks": [[100.0 + i, 1.0] for i in range(4)]}
+
+    replay = write_recording(
+        tmp_path / "deep.jsonl", [HEADER, deep("alpha", 1.0), deep("beta", 2.0)]
+    )
+    settings = paths.settings_file()
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text("schema_version = 2\n[venues.alpha]\nbook_depth = 2\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert record(replay, out) == 0
+    depths = {book["venue"]: (len(book["bids"]), len(book["asks"])) for book in books_in(out)}  # type: ignore[arg-type]
+    assert depths == {"alpha": (2, 2), "beta": (4, 4)}

@@ -42,7 +42,7 @@ def test_config_show_is_valid_toml_with_the_files_values(
     assert shown["ui"]["theme"] == "nord"
     assert shown["venues"] == {"kraken": {"taker_fee": 0.0026, "latency_ms": 150.0,
                                           "transport": "auto", "websocket_retry_s": 300.0,
-                                          "ccxt_options": {}}}
+                                          "book_depth": 50, "ccxt_options": {}}}
     assert shown["engine"]["trade_notional"] == 1000.0  # defaults are shown too
     assert ("# alert_bell: Ring the terminal bell when a watchlist alert threshold is crossed. "
             "(default: false)") in out

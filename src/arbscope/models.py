@@ -7,11 +7,13 @@ the currency the route starts from.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Level = tuple[float, float]
 """One book level: (price in quote currency, size in base currency)."""
@@ -50,6 +52,42 @@ MIN_TS = 0.0
 """The epoch: the earliest accepted book timestamp (synthetic recordings count from 0)."""
 MAX_TS = 7_258_118_400.0
 """2200-01-01 00:00 UTC: the latest accepted book timestamp (clocks and dates stay finite)."""
+DEFAULT_BOOK_DEPTH = 50
+"""Levels kept per side of a book when the venue's settings say nothing (`book_depth`)."""
+
+
+def _is_number(value: object) -> bool:
+    # bool is an int to Python, never a price or a size to a venue.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _raw_figure(figure: object, index: int, side: str, what: str) -> float:
+    if not _is_number(figure):
+        raise ValueError(f"level {index} of {side}: {what} must be a number, got {figure!r}")
+    try:
+        return float(figure)  # type: ignore[arg-type]
+    except OverflowError:  # an int beyond any float
+        raise ValueError(
+            f"{side}[{index}] {what} {figure!r} must be between {MIN_FIGURE:g} and {MAX_FIGURE:g}"
+        ) from None
+
+
+def _raw_pairs(value: object, side: str) -> list[tuple[float, float]]:
+    """Levels as a feed sent them -> (price, size) pairs; a level's extra columns (ccxt's
+    order count) are dropped. Strings and booleans are refused, never coerced."""
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{side} must be a list of [price, size] pairs, got {value!r}")
+    pairs = []
+    for index, level in enumerate(value):
+        if not isinstance(level, list | tuple) or len(level) < 2:
+            raise ValueError(f"level {index} of {side} needs [price, size], got {level!r}")
+        price, size = level[0], level[1]
+        if type(price) is not float:
+            price = _raw_figure(price, index, side, "price")
+        if type(size) is not float:
+            size = _raw_figure(size, index, side, "size")
+        pairs.append((price, size))
+    return pairs
 
 
 def _check_side(levels: tuple[Level, ...], side: str, descending: bool) -> None:
@@ -89,10 +127,30 @@ class OrderBook(BaseModel):
     """ccxt unified symbol, `BASE/QUOTE`."""
     ts: float
     """When the book was received, seconds since the epoch."""
+    exchange_ts: float | None = None
+    """When the venue says the book was current (its own clock), None when it does not say."""
     bids: tuple[Level, ...]
     """Best (highest) first."""
     asks: tuple[Level, ...]
     """Best (lowest) first."""
+
+    @field_validator("ts", mode="before")
+    @classmethod
+    def _ts_is_a_number(cls, value: object) -> object:
+        if not _is_number(value):
+            raise ValueError(f"ts must be a number, got {value!r}")
+        try:
+            float(value)  # type: ignore[arg-type]
+        except OverflowError:
+            raise ValueError(
+                f"ts {value!r} must be seconds since the epoch from 1970 to 2200"
+            ) from None
+        return value
+
+    @field_validator("bids", "asks", mode="before")
+    @classmethod
+    def _levels_are_pairs(cls, value: object, info: ValidationInfo) -> object:
+        return _raw_pairs(value, str(info.field_name))
 
     @model_validator(mode="after")
     def _validate_levels(self) -> OrderBook:
@@ -100,6 +158,11 @@ class OrderBook(BaseModel):
         if not MIN_TS <= self.ts < MAX_TS:
             raise ValueError(
                 f"ts {self.ts!r} must be seconds since the epoch from 1970 to 2200"
+            )
+        if self.exchange_ts is not None and not MIN_TS <= self.exchange_ts < MAX_TS:
+            raise ValueError(
+                f"exchange_ts {self.exchange_ts!r} must be seconds since the epoch "
+                "from 1970 to 2200"
             )
         _check_side(self.bids, "bids", descending=True)
         _check_side(self.asks, "asks", descending=False)
@@ -139,6 +202,168 @@ class OrderBook(BaseModel):
         """Seconds since the book was received."""
         return max(0.0, now - self.ts)
 
+    @classmethod
+    def from_feed(
+        cls, venue: str, symbol: str, ts: float, bids: object, asks: object, **optional: object
+    ) -> OrderBook:
+        """`OrderBook(venue=..., ...)`, fast: the same checks, the same book and the same
+        `ValidationError` messages (tests/test_models_fast.py holds them equal).
+
+        Plain input (str names, a float ts, lists or tuples of float levels: what every
+        feed sends) is checked by hand in one pass and built directly, as
+        `model_construct` would, for well under half the model's cost (`make bench`,
+        bench_service); anything else, and every book the check refuses, goes
+        through the model itself, which names the problem. `optional` are the model's
+        optional fields (see `_PLAIN_OPTIONAL`)."""
+        book = _plain_book(venue, symbol, ts, bids, asks, optional)
+        if book is None:
+            book = cls(venue=venue, symbol=symbol, ts=ts, bids=bids, asks=asks, **optional)
+        return book
+
+
+# --- the fast path of `OrderBook.from_feed` ---------------------------------------------
+
+_TOP = math.nextafter(MAX_FIGURE, math.inf)
+"""`price < _TOP` is `price <= MAX_FIGURE` for a float: the first bid needs no test of its own."""
+_BOTTOM = math.nextafter(MIN_FIGURE, -math.inf)
+"""`_BOTTOM < price` is `price >= MIN_FIGURE` for a float: likewise for the first ask."""
+_LEVEL_TYPES = frozenset({list, tuple})
+
+
+def _plain_ts(value: object) -> bool:
+    """A float the model would keep as it is for a timestamp (None allowed: optional)."""
+    return value is None or (type(value) is float and MIN_TS <= value < MAX_TS)
+
+
+_PLAIN_OPTIONAL: dict[str, Callable[[object], bool]] = {"exchange_ts": _plain_ts}
+"""Optional OrderBook fields the fast path takes as given when their test passes. A value
+that is the field's default is always taken; any other value of a field missing here
+sends the book through the model (correct, but slow). A new optional field gets one
+line here (for example `"exchange_ts": _plain_ts,`): the property test in
+tests/test_models_fast.py then proves it against the model."""
+
+
+def _plain_pairs(levels: object, descending: bool) -> tuple[Level, ...] | None:
+    """`levels` as the model would keep them when plainly valid: float (price, size)
+    within range, prices strictly best first; None: ask the model."""
+    if type(levels) is not list and type(levels) is not tuple:
+        return None
+    if not _LEVEL_TYPES.issuperset(map(type, levels)):
+        return None
+    pairs: tuple[tuple[Any, ...], ...] = tuple(map(tuple, levels))
+    plain, low, high = float, MIN_FIGURE, MAX_FIGURE
+    for _ in range(2):
+        try:
+            # One test per level (the hot loop of every feed); NaN fails every
+            # comparison, so it is refused too.
+            if descending:
+                previous = _TOP
+                for price, size in pairs:
+                    if (type(price) is not plain or type(size) is not plain
+                            or not low <= price < previous or not low <= size <= high):
+                        return None
+                    previous = price
+            else:
+                previous = _BOTTOM
+                for price, size in pairs:
+                    if (type(price) is not plain or type(size) is not plain
+                            or not previous < price <= high or not low <= size <= high):
+                        return None
+                    previous = price
+            return pairs  # type: ignore[return-value]
+        except ValueError:  # not two columns: drop ccxt's extra ones, once
+            if not all(len(level) >= 2 for level in pairs):
+                return None  # a level too short is the model's to name
+            pairs = tuple([(level[0], level[1]) for level in pairs])
+    return None
+
+
+def _plain_book(
+    venue: object,
+    symbol: object,
+    ts: object,
+    bids: object,
+    asks: object,
+    optional: dict[str, object],
+) -> OrderBook | None:
+    """The book, built without the model's validation, when the input is plainly valid;
+    None when the model must decide (and name the problem)."""
+    if type(venue) is not str or type(symbol) is not str or type(ts) is not float:
+        return None
+    if not MIN_TS <= ts < MAX_TS:
+        return None
+    for name, value in optional.items():
+        check = _PLAIN_OPTIONAL.get(name)
+        if check is not None:
+            if not check(value):
+                return None
+        elif name not in _OPTIONAL_DEFAULTS or value is not _OPTIONAL_DEFAULTS[name]:
+            return None
+    if symbol not in _SYMBOLS_SEEN:
+        try:
+            split_symbol(symbol)
+        except ValueError:
+            return None
+        if len(_SYMBOLS_SEEN) < _SYMBOLS_KEPT:
+            _SYMBOLS_SEEN.add(symbol)
+    bid_pairs = _plain_pairs(bids, descending=True)
+    if bid_pairs is None:
+        return None
+    ask_pairs = _plain_pairs(asks, descending=False)
+    if ask_pairs is None:
+        return None
+    if bid_pairs and ask_pairs and bid_pairs[0][0] >= ask_pairs[0][0]:
+        return None
+    # `OrderBook.model_construct(...)` for checked values, 3x cheaper (1.5 us less per
+    # book): the four attributes its source sets, for a model with no aliases, default
+    # factories, extras or post-init (checked below, at import).
+    values = {"venue": venue, "symbol": symbol, "ts": ts, "bids": bid_pairs, "asks": ask_pairs}
+    fields_set = set(values)
+    if _OPTIONAL_DEFAULTS:
+        values.update(_OPTIONAL_DEFAULTS)
+        values.update(optional)
+        fields_set.update(optional)
+        values = {name: values[name] for name in _FIELD_ORDER}
+    book = _new_book(OrderBook)
+    _set(book, "__dict__", values)
+    _set(book, "__pydantic_fields_set__", fields_set)
+    _set(book, "__pydantic_extra__", None)
+    _set(book, "__pydantic_private__", None)
+    return book
+
+
+_SYMBOLS_SEEN: set[str] = set()
+"""Symbols `split_symbol` accepted already; a few hundred in practice."""
+_SYMBOLS_KEPT = 100_000
+"""Beyond this many (a hostile recording), symbols are checked every time instead."""
+_set = object.__setattr__
+_new_book = OrderBook.__new__
+_FIELD_ORDER = tuple(OrderBook.model_fields)
+_OPTIONAL_DEFAULTS = {
+    name: field.default for name, field in OrderBook.model_fields.items() if not field.is_required()
+}
+# What the direct construction relies on: a change of the model that breaks it fails
+# here, at import.
+if not all(
+    field.alias is None and field.validation_alias is None and field.default_factory is None
+    for field in OrderBook.model_fields.values()
+) or OrderBook.model_config.get("extra") not in (None, "ignore") or (
+    OrderBook.__pydantic_post_init__
+):
+    raise TypeError("OrderBook has aliases, default factories, extras or a post-init: "
+                    "models._plain_book must use OrderBook.model_construct")
+
+
+class AssetNetwork(BaseModel):
+    """One chain a venue moves an asset on, as the venue publishes it (ccxt currencies)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    network: str
+    """Network code, upper case, synonyms folded (ERC20, TRC20, BTC, SOL ...)."""
+    contract: str | None = None
+    """The token's contract or mint address on that network, lower case; None: not published."""
+
 
 class Market(BaseModel):
     """Trading rules of one symbol on one venue (ccxt `load_markets` shape, flattened)."""
@@ -161,6 +386,9 @@ class Market(BaseModel):
     """Smallest order size in base currency."""
     min_cost: Annotated[float, Field(ge=0)] = 0.0
     """Smallest order notional in quote currency."""
+    base_networks: tuple[AssetNetwork, ...] = ()
+    """Networks the venue moves `base` on; empty when it publishes none. Two venues'
+    markets of one ticker that share no network are different assets: never paired."""
 
     @property
     def key(self) -> BookKey:
@@ -378,7 +606,10 @@ class Opportunity(BaseModel):
     """`net_profit` valued in the reference currency (for ranking across currencies only)."""
     waterfall: tuple[WaterfallStep, ...] = ()
     """Profit lines in `profit_currency`, top to bottom: `gross`, one `fee <venue>` per
-    venue (negative), then the subtotal `net` (= `net_profit`). A step whose label is
+    venue (negative), then the subtotal `net` (= `net_profit`). A statistical route's
+    gross is its `expected reversion`, followed by its `entry crossing` and `exit
+    crossing` (negative) before its `fees <venue> entry+exit`; every fee line's label
+    starts with `fee`, which is how the ticket tells them apart. A step whose label is
     `net` or starts with `net ` is a subtotal, the sum of every other step above it; the
     rest are increments. Costs shown but left out of `net_profit` come after `net`
     (spatial: `rebalancing <BASE> withdrawal`, then `net after rebalancing`)."""
@@ -455,6 +686,19 @@ class VenueState(StrEnum):
     DOWN = "down"
 
 
+class IntegrityMethod(StrEnum):
+    """How a venue's books are known to be whole, as ccxt and arbscope apply it."""
+
+    CHECKSUM = "checksum"
+    """Each update is checked against the venue's checksum of its book."""
+    SEQUENCE = "sequence numbers"
+    """Each update's sequence number must follow the last one's: a lost one is seen."""
+    SNAPSHOTS = "snapshots only"
+    """Every book is a whole snapshot (REST polling): nothing can go missing in between."""
+    NONE = "none"
+    """Updates are applied as they come: a lost one goes unnoticed until the next snapshot."""
+
+
 class VenueHealth(BaseModel):
     """What the market service knows of one venue's feed, at one moment."""
 
@@ -475,6 +719,29 @@ class VenueHealth(BaseModel):
     next_retry_ts: float | None = None
     down_symbols: tuple[str, ...] = ()
     """Symbols failing now while the venue's others stay live (each retried on its own)."""
+    latency_p50_s: float | None = None
+    """Median feed latency (receive time minus the venue's own time) over recent books;
+    None when the venue gives no time."""
+    latency_p95_s: float | None = None
+    """95th percentile of the same samples."""
+    clock_skew_s: float | None = None
+    """Smallest receive-minus-venue time over the same samples: our clock's offset from the
+    venue's plus the fastest delivery (negative: the venue's clock runs ahead of ours)."""
+    stale_symbols: tuple[str, ...] = ()
+    """Symbols whose book is older than the venue's age limit: the per-symbol silence
+    watchdog (one silent symbol among live ones is listed while the venue stays live)."""
+    warming_symbols: tuple[str, ...] = ()
+    """Symbols with rules but no book yet (or none since a gap), not down: waiting for their
+    first snapshot, which can take minutes under a venue's weight limits."""
+    integrity: IntegrityMethod | None = None
+    """How the feed knows its books are whole; None when the feed does not say (sim, replay)."""
+    last_gap_ts: float | None = None
+    """When the venue last disconnected or resynchronised a book, None if it never did."""
+    last_gap: str | None = None
+    """What that gap was: `disconnect: REASON` or `resync SYMBOL: REASON`."""
+    resyncs_last_hour: int = 0
+    """Resyncs in the hour before now, a disconnect counting as one (it refetches every
+    book): the venue's resyncs per hour."""
 
     def age(self, now: float) -> float | None:
         return None if self.last_update_ts is None else max(0.0, now - self.last_update_ts)

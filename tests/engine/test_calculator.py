@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from arbscope.engine.calculator import OpportunityCalculator
 from arbscope.engine.config import EngineConfig
 from arbscope.engine.cross_currency import evaluate_cross, find_cross_routes
+from arbscope.engine.route_index import fee_floor
 from arbscope.engine.spatial import evaluate_spatial
 from arbscope.engine.triangular import evaluate_triangle, find_triangles
 from arbscope.models import Kind, Market, Opportunity, OrderBook
@@ -394,20 +395,37 @@ def test_a_long_random_stream_stays_equal_to_a_full_recompute(seed: int) -> None
     assert seen == set(Kind)  # the comparison covered every kind
 
 
+def _best_through_fx(found: list[Opportunity], fx_of: dict[str, list[str]]) -> Opportunity:
+    """The exhaustive pick of a pairing: highest net_bps, then lowest route id, with the
+    pairing's other FX books named as its alternatives."""
+    best = min(found, key=lambda o: (-o.net_bps, o.route_id))
+    pairing = best.route_id.rsplit(">", 1)[0]
+    if len(fx_of[pairing]) == 1:
+        return best
+    chosen = best.route_id.rsplit(">", 1)[1]
+    others = ", ".join(fx for fx in fx_of[pairing] if fx != chosen)
+    return best.model_copy(update={"detail": {**best.detail, "fx_alternatives": others}})
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     moves=st.lists(
         st.tuples(st.floats(-0.03, 0.03), st.integers(1, 30), st.booleans()),
         min_size=len(HYPO_MARKETS),
         max_size=len(HYPO_MARKETS),
-    )
+    ),
+    min_net_bps=st.sampled_from([-1000.0, -40.0, -5.0, 0.0, 25.0]),
+    near_miss_bps=st.sampled_from([0.0, 10.0, 30.0]),
 )
-def test_the_top_of_book_shortcuts_never_hide_what_an_evaluator_would_return(
-    moves: list[tuple[float, int, bool]],
+def test_the_pruned_calculator_equals_an_exhaustive_search(
+    moves: list[tuple[float, int, bool]], min_net_bps: float, near_miss_bps: float
 ) -> None:
-    # Brute force: call every evaluator on every route, no index, no bounds.
+    # Brute force: call every evaluator on every route (each cross-currency pairing through
+    # every FX book), no index, no bounds; keep what reaches min_net_bps - near_miss_bps.
     kinds = frozenset({Kind.SPATIAL, Kind.TRIANGULAR, Kind.CROSS_CURRENCY})
-    config = _config(kinds=kinds, trade_notional=300.0)
+    config = _config(
+        kinds=kinds, trade_notional=300.0, min_net_bps=min_net_bps, near_miss_bps=near_miss_bps
+    )
     books = {}
     for market, (move, spread, one_sided) in zip(HYPO_MARKETS, moves, strict=True):
         book = _hypo_book(market.venue, market.symbol, move, spread, T0)
@@ -440,15 +458,60 @@ def test_the_top_of_book_shortcuts_never_hide_what_an_evaluator_would_return(
             opp = evaluate_triangle(triangle, by_symbol, rules, size_in(triangle.start), T0)
             if opp is not None:
                 expected[opp.route_id] = opp
+    # A pairing closes through its best FX book of the moment, the others are its
+    # alternatives: one opportunity per pairing, not one per FX book.
+    through: dict[str, list[Opportunity]] = {}
+    fx_of: dict[str, list[str]] = {}
     for cross in find_cross_routes(HYPO_MARKETS, {}):
+        pairing, fx = cross.route_id.rsplit(">", 1)
+        fx_of.setdefault(pairing, []).append(fx)
         opp = evaluate_cross(cross, books, markets, size_in(cross.base), T0, {})
         if opp is not None:
-            expected[opp.route_id] = opp
+            through.setdefault(pairing, []).append(opp)
+    for found in through.values():
+        best = _best_through_fx(found, fx_of)
+        expected[best.route_id] = best
+    floor = min_net_bps - near_miss_bps
+    expected = {k: o for k, o in expected.items() if o.net_bps >= floor}
     assert set(got) == set(expected)
     for route_id, opp in expected.items():
         assert got[route_id].model_dump(exclude={"opened_ts", "net_profit_ref"}) == opp.model_dump(
             exclude={"opened_ts", "net_profit_ref"}
         )
+
+
+def test_a_near_miss_is_kept_and_a_route_below_the_band_is_not_walked() -> None:
+    # Spatial BTC/USDT alpha -> beta, 10 bps taker fee a side, top levels only (size 1 BTC,
+    # trade 50 USDT = 0.5 BTC): buy @ 100.0, sell @ 100.15: gross 15 bps,
+    # net = 100.15 * 0.999 - 100.0 * 1.001 = 100.04985 - 100.1 = -0.05015 per BTC = -5.015 bps.
+    markets = [_market("alpha", "BTC/USDT"), _market("beta", "BTC/USDT")]
+    books = [_book("alpha", "BTC/USDT", 99.9, 100.0, T0, size=1.0),
+             _book("beta", "BTC/USDT", 100.15, 100.2, T0, size=1.0)]
+    kinds = frozenset({Kind.SPATIAL})
+
+    def found(min_net_bps: float, near_miss_bps: float) -> list[float]:
+        config = _config(kinds=kinds, trade_notional=50.0, min_net_bps=min_net_bps,
+                         near_miss_bps=near_miss_bps)
+        calc = OpportunityCalculator(config, markets)
+        calc.update(books, T0)
+        return [round(o.net_bps, 3) for o in calc.opportunities(T0)]
+
+    assert found(0.0, 10.0) == [-5.015]  # within 10 bps below 0: a near miss, kept
+    assert found(0.0, 5.0) == []  # 5.015 bps below: outside a 5 bps band
+    assert found(-5.0, 0.0) == []
+    assert found(-5.1, 0.0) == [-5.015]
+
+
+def test_the_fee_floor_is_the_top_rate_a_route_needs_to_reach_the_threshold() -> None:
+    # Two legs of 10 bps: F = 1.001^2 = 1.002001. Threshold -20 bps: (1 - 0.002) * F =
+    # 0.999997998; below 1, so the floor is 1 (no evaluator returns a non-crossing route).
+    assert fee_floor([0.001, 0.001], -20.0) == pytest.approx(1.0)
+    # Threshold 0: F itself; +25 bps: F + 0.0025 = 1.004501.
+    assert fee_floor([0.001, 0.001], 0.0) == pytest.approx(1.002001)
+    assert fee_floor([0.001, 0.001], 25.0) == pytest.approx(1.004501)
+    # A spatial route at exactly that floor nets at most 0 bps: bid/ask = 1.002001 with
+    # fee 10 bps a side gives 1.002001 * 0.999 - 1.001 = -0.000999 per unit spent < 0.
+    assert 1.002001 * 0.999 - 1.001 < 0
 
 
 def test_spread_z_reads_a_pair_below_the_entry_threshold() -> None:

@@ -93,6 +93,7 @@ def test_a_sound_route_passes_every_item() -> None:
         "freshness",
         "depth",
         "profit",
+        "suspect",
         "balances",
         "health",
         "market_rules",
@@ -100,7 +101,7 @@ def test_a_sound_route_passes_every_item() -> None:
         "volatility",
         "inventory",
     ]
-    assert [i.status for i in report.items] == [Check.PASS] * 9, report.items
+    assert [i.status for i in report.items] == [Check.PASS] * 10, report.items
     assert report.verdict is Check.PASS and not report.blocked and not report.needs_confirmation
     assert report.summary == "all checks pass"
 

@@ -185,14 +185,23 @@ def test_positive_z_sells_the_rich_venue_and_buys_the_cheap_one_with_round_trip_
     assert opp.gross_bps == pytest.approx(7.5)
     # Round trip: 2 * (200.15 * 0.0001) + 2 * (200.10 * 0.0001) = 0.04003 + 0.04002 = 0.08005
     assert opp.fees == pytest.approx(0.08005)
-    assert opp.net_profit == pytest.approx(0.1501125 - 0.08005)
-    # net_bps = 7.5 - 0.08005 / 200.15 * 1e4 = 7.5 - 3.99950 = 3.50050
-    assert opp.net_bps == pytest.approx(7.5 - 0.08005 / 200.15 * 1e4)
-    # Every unit earns the same expected edge: max size is the common depth, min(6, 3) = 3.
-    # At 3: buy 100.05 + 2 * 100.10 = 300.25, sell 3 * 100.05 = 300.15;
-    # 300.25 * 7.5e-4 - 2 * 0.0001 * (300.25 + 300.15) = 0.2251875 - 0.12008
-    assert opp.max_size == 3.0
-    assert opp.net_profit_at_max == pytest.approx(0.2251875 - 0.12008)
+    # Mids: alpha (100.05 + 100.15) / 2 = 100.10, beta (99.95 + 100.05) / 2 = 100.00.
+    # Entry crossing: buy 200.15 - 2 * 100.00 = 0.15, sell 2 * 100.10 - 200.10 = 0.10: 0.25.
+    # Exit crossing (sell 2 back on beta's bids @ 99.95, buy 2 back on alpha's asks @ 100.15):
+    # 2 * 100.00 - 199.90 = 0.10 and 200.30 - 2 * 100.10 = 0.10: 0.20.
+    # Before this was counted the net was 0.1501125 - 0.08005 = +0.0700625 (3.5 bps); the
+    # spreads cost more than the expected reversion: 0.1501125 - 0.25 - 0.20 - 0.08005.
+    assert opp.detail["entry_crossing"] == pytest.approx(0.25)
+    assert opp.detail["exit_crossing"] == pytest.approx(0.20)
+    # entry_spread_bps = (0.15 / 200.00 + 0.10 / 200.20) * 1e4 = 7.5 + 4.995 = 12.495
+    assert opp.detail["entry_spread_bps"] == pytest.approx(7.5 + 0.10 / 200.20 * 1e4)
+    assert opp.net_profit == pytest.approx(0.1501125 - 0.25 - 0.20 - 0.08005)
+    # net_bps = -0.3799375 / 200.15 * 1e4 = -18.983
+    assert opp.net_bps == pytest.approx(-0.3799375 / 200.15 * 1e4)
+    # Even the first unit loses (per BTC: reversion 100.05 * 7.5e-4 = 0.0750, crossings
+    # 0.05 + 0.05 in and 0.05 + 0.05 out, fees 2e-4 * 200.10 = 0.0400): no size pays.
+    assert opp.max_size == 0.0
+    assert opp.net_profit_at_max == 0.0
     assert opp.detail["expected"] == EXPECTED_NOTE
     assert opp.detail["mean"] == pytest.approx(0.00025)
     assert opp.detail["std"] == pytest.approx(math.sqrt(1.875e-7))
@@ -216,7 +225,11 @@ def test_negative_z_buys_a_and_sells_b_and_costly_fees_make_net_negative() -> No
     # Round trip fee bps ~ 2 * (10 + 20) = 60 > 7.5 expected: net about -52.5 bps, no max size.
     fee_bps = (2 * 100.05 * 0.001 + 2 * 100.05 * 0.002) / 100.05 * 1e4
     assert fee_bps == pytest.approx(60.0)
-    assert opp.net_bps == pytest.approx(7.5 - 60.0)
+    # Mids alpha 100.00, beta 100.10: the entry buys 1 @ 100.05 and sells 1 @ 100.05 (0.05
+    # past each mid), the exit sells @ 99.95 and buys @ 100.15 (0.05 each again): 0.20 in
+    # all, 0.20 / 100.05 * 1e4 = 19.99 bps more than the fees alone (which gave 7.5 - 60).
+    crossing_bps = 0.20 / 100.05 * 1e4
+    assert opp.net_bps == pytest.approx(7.5 - 60.0 - crossing_bps)
     assert opp.max_size == 0.0 and opp.net_profit_at_max == 0.0
 
 

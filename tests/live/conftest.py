@@ -42,11 +42,23 @@ class TracingService(MarketService):
     """The real MarketService, also remembering every call in order."""
 
     def __init__(self, feeds: Sequence[Feed], clock: Callable[[], float] = time.time) -> None:
-        super().__init__(feeds, clock=clock, max_book_age=lambda venue: 5.0)
+        # Every level ccxt holds: these tests follow ccxt's books level for level (the
+        # depth cap is the service's own, tested in tests/market/test_service.py).
+        super().__init__(feeds, clock=clock, max_book_age=lambda venue: 5.0,
+                         book_depth=lambda venue: 100_000)
         self.events: list[Event] = []
 
-    def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
-        accepted = super().submit(venue, symbol, ts, bids, asks)
+    def submit(
+        self,
+        venue: str,
+        symbol: str,
+        ts: float,
+        bids: RawLevels,
+        asks: RawLevels,
+        *,
+        exchange_ts: float | None = None,
+    ) -> bool:
+        accepted = super().submit(venue, symbol, ts, bids, asks, exchange_ts=exchange_ts)
         # A rejected book's event carries the service's reason.
         kind, detail = ("book", symbol) if accepted else ("rejected", self._reason(venue))
         self.events.append(Event(time.monotonic(), venue, kind, detail))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -68,10 +67,9 @@ class FakeBybit(StreamingFake):
     def maintenance_body(self) -> Any:
         return {"retCode": 10016, "retMsg": "Service is under maintenance.", "result": {}}
 
-    @staticmethod
-    def _ok(result: Any) -> web.Response:
+    def _ok(self, result: Any) -> web.Response:
         body = {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {},
-                "time": int(time.time() * 1000)}
+                "time": int(self.exchange_clock() * 1000)}
         return web.json_response(body)
 
     async def instruments(self, request: web.Request) -> web.StreamResponse:
@@ -99,7 +97,7 @@ class FakeBybit(StreamingFake):
             bids, asks = self.book_of(market_id)
             return self._ok({
                 "s": market_id, "b": _rows(bids), "a": _rows(asks),
-                "ts": int(time.time() * 1000), "u": self._update_id,
+                "ts": int(self.exchange_clock() * 1000), "u": self._update_id,
             })
 
         return await self.answer("orderbook", make)
@@ -131,7 +129,7 @@ class FakeBybit(StreamingFake):
     def _frame(self, topic: str, kind: str, market_id: str, bids: Levels,
                asks: Levels) -> dict[str, Any]:
         self._update_id += 1
-        now = int(time.time() * 1000)
+        now = int(self.exchange_clock() * 1000)
         data = {"s": market_id, "b": _rows(bids), "a": _rows(asks), "u": self._update_id,
                 "seq": 7961638724 + self._update_id}
         return {"topic": topic, "type": kind, "ts": now, "data": data, "cts": now}

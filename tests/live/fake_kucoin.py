@@ -52,6 +52,9 @@ class FakeKuCoin(FakeVenue):
         self._connect_id = ""
         self.delisted: set[str] = set()
         """Market ids whose level-2 snapshot answers 404 (a suspended pair)."""
+        self.chains: dict[str, list[dict[str, Any]]] = {}
+        """Currency code -> its `chains` in `/api/v3/currencies` (KuCoin's wire format;
+        none by default, as a venue that publishes no networks)."""
         self._books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
         self._sequence: dict[str, int] = {}
         for market_id, (_, _, mid, tick, _) in MARKETS.items():
@@ -99,7 +102,7 @@ class FakeKuCoin(FakeVenue):
                 "contractAddress": None,
                 "isMarginEnabled": True,
                 "isDebitEnabled": True,
-                "chains": [],
+                "chains": self.chains.get(code, []),
             }
             for code in codes
         ]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import zlib
 from decimal import Decimal
 from typing import Any
@@ -124,7 +123,7 @@ class FakeOKX(StreamingFake):
 
         def make() -> web.Response:
             bids, asks = self.book_of(market_id)
-            ts = str(int(time.time() * 1000))
+            ts = str(int(self.exchange_clock() * 1000))
             return self._ok([{"asks": _rows(asks), "bids": _rows(bids), "ts": ts}])
 
         return await self.answer("books", make)
@@ -161,7 +160,7 @@ class FakeOKX(StreamingFake):
         all_bids, all_asks = self.book_of(market_id)
         self._seq += 1
         data = {
-            "asks": _rows(asks), "bids": _rows(bids), "ts": str(int(time.time() * 1000)),
+            "asks": _rows(asks), "bids": _rows(bids), "ts": str(int(self.exchange_clock() * 1000)),
             "checksum": okx_checksum(all_bids, all_asks), "prevSeqId": prev, "seqId": self._seq,
         }
         return {"arg": arg, "action": action, "data": [data]}

@@ -7,6 +7,7 @@ import contextlib
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -43,6 +44,8 @@ class FakeVenue:
         """Answer websocket handshakes 403 (a proxy that does not pass websockets)."""
         self.retry_after: str | None = None
         """Retry-After header sent with every 429."""
+        self.exchange_clock: Callable[[], float] = time.time
+        """The venue's own clock, stamped on the books it sends (tests set a fixed one)."""
         self.subscriptions: list[Any] = []
         self.seen: list[str] = []
         """Every request as it arrived: method, path with query, headers, body, and every

@@ -32,7 +32,9 @@ async def test_record_live_binance_first_book_is_the_recorded_snapshot(
     try:
         settings = write_settings(
             isolated_user_dirs["config"],
-            {"binance": {"transport": "websocket", "ccxt_options": server.ccxt_options()}},
+            # The whole book is recorded: 1,000 levels a side, not the default 50.
+            {"binance": {"transport": "websocket", "book_depth": 1000,
+                         "ccxt_options": server.ccxt_options()}},
         )
         assert "[venues.binance.ccxt_options.urls.api.ws]" in settings.read_text()
         out = tmp_path / "live.jsonl"

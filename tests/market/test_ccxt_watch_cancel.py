@@ -79,6 +79,60 @@ async def test_a_session_whose_watches_were_all_cancelled_says_so() -> None:
     assert isinstance(_session_error({cancelled}), WatchCancelled)
 
 
+class _CancelToError:
+    """An exchange whose load_markets turns the task's cancellation into its own error, as
+    a swallowed cancel looks from the venue's loop (3.11's wait_for race, or a library)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def load_markets(self) -> None:
+        self.calls += 1
+        try:
+            await asyncio.get_running_loop().create_future()  # never answers
+        except asyncio.CancelledError:
+            raise ConnectionError("request aborted") from None
+
+
+class _BackedOff(BaseException):
+    pass
+
+
+class _Sink:
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None  # set_state, report_error, ...
+
+
+async def test_a_cancel_swallowed_on_the_way_still_stops_the_venue() -> None:
+    # Seen once in a loaded test run: `record --live` against a dead venue never ended, its
+    # venue task "cancelling" but asleep in a retry back-off, and stop() waited on it forever.
+    exchange = _CancelToError()
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        raise _BackedOff  # the venue is retrying; end it here rather than hang the test
+
+    venue = VenueFeed(
+        "binance", ["BTC/USDT"], VenueSettings(transport="rest"), LiveTuning(),
+        has_websocket=False, sleep=sleep,
+    )
+    venue.new_exchange = lambda: exchange  # type: ignore[method-assign]
+    task = asyncio.create_task(venue.run(_Sink()))  # type: ignore[arg-type]
+    while exchange.calls == 0:
+        await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert task.cancelled()
+    assert slept == [] and exchange.calls == 1  # no back-off, no retry after the stop
+
+
 @pytest.fixture
 def venue() -> VenueFeed:
     return VenueFeed("kucoin", ["ETH/USDT"], VenueSettings(), LiveTuning(), has_websocket=True)

@@ -108,7 +108,7 @@ def test_the_recording_starts_with_header_then_venue_lines(tmp_path: Path) -> No
     }
     Recorder(recording, source="sim", markets=markets, created=5.0).close()
     lines = [json.loads(line) for line in recording.read_text().splitlines()]
-    assert lines[0] == {"type": "header", "version": 1, "created": 5.0, "source": "sim"}
+    assert lines[0] == {"type": "header", "version": 2, "created": 5.0, "source": "sim"}
     venue_lines = [line for line in lines if line["type"] == "venue"]
     assert venue_lines == [
         {"type": "venue", "venue": "kraken", "taker_fee": 0.0026, "maker_fee": 0.0},
@@ -189,7 +189,7 @@ async def test_symbols_filter_and_unknown_symbols_are_named(tmp_path: Path) -> N
             2,
             "field 'ts' must be a number",
         ),
-        ([{"type": "header", "version": 2}], 1, "version 2 is not supported"),
+        ([{"type": "header", "version": 3}], 1, "version 3 is not supported"),
         ([book(1.0, "kraken", "BTC/USD", 1.0, 2.0)], 1, "the first line must be the header"),
     ],
 )

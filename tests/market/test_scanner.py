@@ -11,6 +11,7 @@ from arbscope.engine.config import EngineConfig
 from arbscope.market.base import BookSink
 from arbscope.market.scanner import Scanner, source_name
 from arbscope.models import Kind, Market, OrderBook, VenueState
+from arbscope.storage.settings import Settings, VenueSettings
 
 BIDS = [[100.0, 1.0]]
 ASKS = [[101.0, 1.0]]
@@ -170,3 +171,18 @@ def test_with_the_real_calculator_a_crossing_becomes_a_spatial_opportunity() -> 
     snapshot = scanner.step()
     spatial = [o for o in snapshot.opportunities if o.kind is Kind.SPATIAL]
     assert [o.route_id for o in spatial] == ["spatial:BTC/USDT:alpha>beta"]
+
+
+def test_the_scanner_keeps_each_venue_to_the_depth_settings_give_it() -> None:
+    # What monitor and scan pass: Settings.book_depth, here alpha 1 level, beta 3.
+    settings = Settings(venues={"alpha": VenueSettings(book_depth=1)})
+    scanner = Scanner([QuietFeed("alpha"), QuietFeed("beta")], EngineConfig(), clock=Clock(),
+                      book_depth=lambda venue: 3 if venue == "beta" else settings.book_depth(venue))
+    deep_bids = [[100.0 - i, 1.0] for i in range(5)]
+    deep_asks = [[101.0 + i, 1.0] for i in range(5)]
+    for venue in ("alpha", "beta"):
+        assert scanner.service.submit(venue, "BTC/USDT", 1000.0, deep_bids, deep_asks)
+    books = scanner.step().books
+    assert len(books[("alpha", "BTC/USDT")].bids) == 1
+    assert len(books[("beta", "BTC/USDT")].asks) == 3
+    assert Settings().book_depth("gamma") == 50  # the default, for a venue never configured

@@ -224,3 +224,53 @@ def test_markets_come_from_the_feeds_and_later_additions_bump_the_version() -> N
     # Adding the same rules again changes nothing.
     service.add_markets(feed.markets())
     assert service.markets_version == version + 1
+
+
+def _ladder(best: float, step: float, levels: int) -> list[list[float]]:
+    return [[best + i * step, 1.0] for i in range(levels)]
+
+
+def test_a_deep_book_is_cut_to_the_venue_depth_before_validation() -> None:
+    # 60 bids with a NaN size at level 55: beyond the default depth of 50 it is dropped
+    # unread, so the book is kept, its first 50 levels only.
+    bids = _ladder(100.0, -0.01, 60)
+    bids[55][1] = math.nan
+    asks = _ladder(100.01, 0.01, 3)
+    default = MarketService([], clock=FakeClock())
+    assert default.submit("alpha", "BTC/USDT", 1000.0, bids, asks)
+    kept = default.books[("alpha", "BTC/USDT")]
+    assert (len(kept.bids), len(kept.asks)) == (50, 3)
+    assert kept.bids[49] == (bids[49][0], 1.0)
+    # A venue allowed 60 levels reads level 55 too, and refuses the book for it.
+    deep = MarketService(
+        [], clock=FakeClock(), book_depth=lambda venue: 60 if venue == "deep" else 2
+    )
+    assert not deep.submit("deep", "BTC/USDT", 1000.0, bids, asks)
+    assert deep.health()["deep"].last_error == (
+        "BTC/USDT: book rejected: bids[55] size nan must be between 1e-12 and 1e+12"
+    )
+    assert deep.submit("shallow", "BTC/USDT", 1000.0, bids, asks)
+    assert len(deep.books[("shallow", "BTC/USDT")].asks) == 2
+
+
+def test_sizes_given_as_text_or_booleans_and_short_levels_are_refused_by_name() -> None:
+    service = MarketService([], clock=FakeClock())
+    refusals = {
+        "level 0 of bids: size must be a number, got '1.0'": ([[100.0, "1.0"]], GOOD_ASKS),
+        "level 1 of asks: price must be a number, got True": (
+            GOOD_BIDS, [[101.0, 1.0], [True, 1.0]]
+        ),
+        "level 0 of bids needs [price, size], got [100.0]": ([[100.0]], GOOD_ASKS),
+        "ts must be a number, got '1000'": (GOOD_BIDS, GOOD_ASKS),
+    }
+    for reason, (bids, asks) in refusals.items():
+        ts: object = "1000" if reason.startswith("ts") else 1000.0
+        assert not service.submit("alpha", "BTC/USDT", ts, bids, asks)  # type: ignore[arg-type]
+        assert service.health()["alpha"].last_error == f"BTC/USDT: book rejected: {reason}"
+    # pydantic's own messages say which field they are about.
+    assert not service.submit("alpha", 7, 1000.0, GOOD_BIDS, GOOD_ASKS)  # type: ignore[arg-type]
+    assert service.health()["alpha"].last_error == (
+        "7: book rejected: symbol: Input should be a valid string"
+    )
+    assert service.books == {}
+

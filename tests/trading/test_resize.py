@@ -43,10 +43,15 @@ def test_statistical_keeps_its_expected_edge_and_rewalks_the_entry() -> None:
     resized = resize(opp, 0.5, entry_books(), spatial_markets(), T0)
     assert resized is not None
     # 0.5 BTC: notional 50, gross 50 * 240 / 1e4 = 1.2; round-trip fees 2 * 0.05 + 2 * 0.0515
-    # = 0.203; net 0.997 USDT = 199.4 bps.
+    # = 0.203. Both crossings are re-walked too (mids: alpha 99.5, beta 103.5): entry buys
+    # @ 100 and sells @ 103, 0.5 * (0.5 + 0.5) = 0.5; the exit sells @ 99 and buys @ 104,
+    # 0.5 again. Net 1.2 - 0.5 - 0.5 - 0.203 = -0.003 USDT = -0.6 bps (0.997 before the
+    # crossings were counted).
     assert (resized.size, resized.notional) == (0.5, 50.0)
-    assert resized.net_profit == pytest.approx(0.997)
-    assert resized.net_bps == pytest.approx(199.4)
+    assert resized.detail["entry_crossing"] == pytest.approx(0.5)
+    assert resized.detail["exit_crossing"] == pytest.approx(0.5)
+    assert resized.net_profit == pytest.approx(1.2 - 0.5 - 0.5 - 0.203)
+    assert resized.net_bps == pytest.approx(-0.6)
     assert resized.z_score == opp.z_score
 
 

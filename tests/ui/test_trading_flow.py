@@ -89,7 +89,7 @@ async def test_select_ticket_resize_confirm_log_export_and_find_it_after_a_resta
         assert "takes" in legs and route.legs[0].venue in legs
         assert [line.label for line in quote.waterfall] == [
             "gross", "fees", "expected slippage", "rebalancing", "net"]
-        assert quote.report is not None and len(quote.report.items) == 9
+        assert quote.report is not None and len(quote.report.items) == 10
 
         # - divides the size by 1.25 (trade_notional_step 0.25); everything is re-quoted.
         await pilot.press("minus")

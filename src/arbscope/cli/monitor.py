@@ -59,7 +59,9 @@ def build_app(args: argparse.Namespace) -> ArbscopeApp:
     if chosen_source(args, settings) == "sim":
         watch.known_symbols = all_symbols()  # completion offers what the next start can simulate
     clock = market_clock(feeds)
-    scanner = Scanner(feeds, settings.engine_config(), clock=clock)
+    scanner = Scanner(
+        feeds, settings.engine_config(), clock=clock, book_depth=settings.book_depth
+    )
 
     from arbscope.market.runner import ScannerThread
     from arbscope.ui.app import ArbscopeApp

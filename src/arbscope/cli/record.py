@@ -24,6 +24,7 @@ from arbscope.cli.sources import (
     market_clock,
     positive_float,
 )
+from arbscope.market.base import FeedGap
 from arbscope.market.recorder import RECORDING, Recorder
 from arbscope.market.replay import ReplayError
 from arbscope.market.scanner import source_name
@@ -127,7 +128,9 @@ def main(args: argparse.Namespace) -> int:
     feeds = build_feeds(args, settings)
     clock = market_clock(feeds)
     config = settings.engine_config()
-    service = MarketService(feeds, clock=clock, max_book_age=config.book_age_limit)
+    service = MarketService(
+        feeds, clock=clock, max_book_age=config.book_age_limit, book_depth=settings.book_depth
+    )
     try:
         recorder = Recorder(
             target, source=source_name(feeds).lower(), markets=service.markets, replace=args.force
@@ -146,10 +149,16 @@ def main(args: argparse.Namespace) -> int:
         recorder.on_book(book)
 
     service.add_listener(record_until_the_end)
+
+    def record_gaps_until_the_end(gap: FeedGap) -> None:
+        if not stopped.is_set() and gap.ts <= end:
+            recorder.on_gap(gap)
+
+    service.add_gap_listener(record_gaps_until_the_end)
     progress = Progress(sys.stderr)
 
     def show_progress() -> None:
-        progress.update(recorder.books_written, len(service.books))
+        progress.update(recorder.books_written, len(recorder.keys_written))
 
     try:
         asyncio.run(_record(service, stopped, clock, end, on_tick=show_progress))
@@ -177,9 +186,11 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     for venue, error in errors.items():
         print(f"note: {venue}: {error}", file=sys.stderr)
-    venues = {venue for venue, _ in service.books}
+    # What was written, not what is held now: a venue's books go at its disconnect.
+    keys = recorder.keys_written
+    venues = {venue for venue, _ in keys}
     print(
-        f"recorded {recorder.books_written} books of {len(service.books)} markets on "
+        f"recorded {recorder.books_written} books of {len(keys)} markets on "
         f"{len(venues)} venues to {out}",
         file=sys.stderr,
     )

@@ -25,6 +25,8 @@ from arbscope.cli.sources import (
     market_clock,
     positive_float,
 )
+from arbscope.engine.risk import RiskThresholds, suspicion_for
+from arbscope.engine.suspect import Suspicion
 from arbscope.market.replay import ReplayError, ReplayFeed
 from arbscope.market.scanner import Scanner
 from arbscope.models import Kind, MarketSnapshot, Opportunity
@@ -104,9 +106,17 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def json_line(opp: Opportunity) -> str:
-    """One route as a strict JSON line (non-finite figures as null, never a bare Infinity)."""
-    return json.dumps(_finite(opp.as_json()), allow_nan=False)
+def json_line(opp: Opportunity, suspect: Suspicion | None = None) -> str:
+    """One route as a strict JSON line (non-finite figures as null, never a bare Infinity);
+    `suspect` is null or the route's suspicion (docs/ARCHITECTURE.md)."""
+    data = opp.as_json()
+    data["suspect"] = None if suspect is None else suspect.as_json()
+    return json.dumps(_finite(data), allow_nan=False)
+
+
+def suspect_line(suspect: Suspicion) -> str:
+    """The line under a suspect route's row in the text table."""
+    return f"  ! suspect: {suspect.reason}"
 
 
 def table_header() -> str:
@@ -143,6 +153,10 @@ class OpeningReport:
     min_bps: float
     until_ts: float | None = None
     """Snapshots after this market time are ignored (the end of --duration)."""
+    thresholds: RiskThresholds = field(default_factory=RiskThresholds)
+    """`[risk]` settings: where a net edge becomes too good to be true."""
+    suspects: int = 0
+    """Printed routes marked suspect."""
     opened: dict[Kind, int] = field(default_factory=dict)
     best_bps: dict[Kind, float] = field(default_factory=dict)
     printed_runs: dict[str, float | None] = field(default_factory=dict)
@@ -165,18 +179,22 @@ class OpeningReport:
             ):
                 continue
             self.printed_runs[opp.route_id] = opp.opened_ts
-            self._print(opp)
+            self._print(opp, suspicion_for(opp, snapshot.health, snapshot.markets,
+                                           self.thresholds))
 
-    def _print(self, opp: Opportunity) -> None:
+    def _print(self, opp: Opportunity, suspect: Suspicion | None) -> None:
         self.opened[opp.kind] = self.opened.get(opp.kind, 0) + 1
         self.best_bps[opp.kind] = max(self.best_bps.get(opp.kind, opp.net_bps), opp.net_bps)
+        self.suspects += suspect is not None
         if self.as_json:
-            self.out.write(json_line(opp) + "\n")
+            self.out.write(json_line(opp, suspect) + "\n")
         else:
             if not self.header_done:
                 self.header_done = True
                 self.out.write(table_header() + "\n")
             self.out.write(table_row(opp) + "\n")
+            if suspect is not None:
+                self.out.write(suspect_line(suspect) + "\n")
         self.out.flush()
 
     def summary(self, source: str, seconds: float) -> str:
@@ -192,6 +210,11 @@ class OpeningReport:
                     lines.append(
                         f"  {kind.value:<16}{self.opened[kind]:>8}{self.best_bps[kind]:>14.2f}"
                     )
+        if self.suspects:
+            lines.append(
+                f"  {self.suspects} suspect: net edge beyond "
+                f"{self.thresholds.suspect_edge_bps:g} bps (suspect_edge_bps in [risk])"
+            )
         return "\n".join(lines)
 
 
@@ -219,20 +242,24 @@ def main(args: argparse.Namespace) -> int:
     feeds = build_feeds(args, settings)
     clock = market_clock(feeds)
     as_fast_as_possible = any(isinstance(f, ReplayFeed) and f.speed is None for f in feeds)
+    min_bps = args.min_bps if args.min_bps is not None else settings.engine.min_net_bps
     scanner = Scanner(
         feeds,
-        settings.engine_config(),
+        # The calculator keeps routes down to this edge less its near-miss band: --min-bps
+        # below the setting must still find what it asks for.
+        settings.engine_config().model_copy(update={"min_net_bps": min_bps}),
         clock=clock,
         # Replayed as fast as possible, step once per replay batch rather than per 50 ms.
         interval_s=0.0 if as_fast_as_possible else 0.05,
+        book_depth=settings.book_depth,
     )
     start = clock()
-    min_bps = args.min_bps if args.min_bps is not None else settings.engine.min_net_bps
     report = OpeningReport(
         out=sys.stdout,
         as_json=args.json,
         min_bps=min_bps,
         until_ts=None if args.duration is None else start + args.duration,
+        thresholds=settings.risk,
     )
     scanner.add_listener(report.on_snapshot)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the scan; the summary follows

@@ -14,6 +14,11 @@ Statistical pairs take one sample of log(mid_A / mid_B) per `update` call in
 which either book changed, both books being fresh and two-sided; the sample
 time is the newer book's ts.
 
+Routes are kept down to `config.near_miss_floor_bps` net (`min_net_bps` less
+the near-miss band): one that cannot reach it after its fees even at the top of
+its books is closed unseen (`route_index.fee_floor`), one that ends below it
+after evaluation is closed.
+
 Books older than `config.book_age_limit(venue)` at the `now` of a call are not
 used: an update already stale is skipped (as is one older than the book
 held), and an open route whose books age out leaves `opportunities(now)`
@@ -37,7 +42,7 @@ from collections.abc import Iterable, Mapping
 from arbscope.engine.config import EngineConfig
 from arbscope.engine.kinds import KINDS
 from arbscope.engine.route_index import (
-    EDGE_FLOOR,
+    Bucket,
     RateTable,
     Route,
     RouteIndex,
@@ -138,6 +143,8 @@ class OpportunityCalculator:
             self._check(route, now)
         found: list[Opportunity] = []
         for route in list(self._open.values()):
+            if route.expiry < now and route.needs:
+                self._check(route, now)  # the alternative it chose aged out: another may close it
             if route.expiry < now or route.opportunity is None:
                 self._close(route)
             else:
@@ -154,12 +161,25 @@ class OpportunityCalculator:
             self._table.set_book(key, None)
             for bucket in index.buckets_of.get(key, ()):
                 if bucket.open:
-                    self._close_all(bucket.routes)
+                    self._rule_out(bucket)
             self._close_all(index.pairs_of.get(key, ()))
         for pair in self._pairs.values():
             if venue in (pair.venue_a, pair.venue_b):
                 pair.clear()  # a window across an outage would mix two market regimes
                 self._z.pop(pair.route_id, None)
+
+    def drop_book(self, key: BookKey) -> None:
+        """Forget one book at once (its feed is resynchronising it); its routes close until
+        its next book."""
+        if self._books.pop(key, None) is None:
+            return
+        self._log_mid.pop(key, None)
+        self._table.set_book(key, None)
+        index = self._index
+        for bucket in index.buckets_of.get(key, ()):
+            if bucket.open:
+                self._close_all(bucket.routes)
+        self._close_all(index.pairs_of.get(key, ()))
 
     def spread_z(self, route_id: str) -> float | None:
         """The z of a statistical pair's newest sample, whether or not it is past the entry.
@@ -193,13 +213,13 @@ class OpportunityCalculator:
         for key in changed:
             for bucket in buckets_of.get(key, ()):
                 w, x, y, z = bucket.wide
-                if rates[w] * rates[x] * rates[y] * rates[z] < EDGE_FLOOR:
+                if rates[w] * rates[x] * rates[y] * rates[z] < bucket.floor:
                     if bucket.open:
-                        self._close_all(bucket.routes)
+                        self._rule_out(bucket)
                     continue
                 for route in bucket.routes:
                     a, b, c, d = route.wide
-                    if rates[a] * rates[b] * rates[c] * rates[d] >= EDGE_FLOOR:
+                    if rates[a] * rates[b] * rates[c] * rates[d] >= route.floor:
                         dirty[route.route_id] = route
                     elif route.opportunity is not None:
                         self._close(route)
@@ -248,7 +268,7 @@ class OpportunityCalculator:
     # --- evaluation -------------------------------------------------------------------------
 
     def _check(self, route: Route, now: float) -> None:
-        if self._table.top_rate(route.slots) < EDGE_FLOOR:
+        if self._table.top_rate(route.slots) < route.floor:
             if route.opportunity is not None:
                 self._close(route)
         else:
@@ -258,7 +278,7 @@ class OpportunityCalculator:
         books, limits = self._books, self._limits
         default_limit = self._config.default_max_book_age
         expiry = math.inf
-        for key in route.keys:
+        for key in route.needed:
             book = books.get(key)
             book_expiry = -math.inf if book is None else book.ts + limits.get(key[0], default_limit)
             if book_expiry < now:
@@ -266,9 +286,14 @@ class OpportunityCalculator:
                 return
             expiry = min(expiry, book_expiry)
         found = self._evaluate_kind(route, now)
-        if found is None:
+        if found is None or found.net_bps < self._config.near_miss_floor_bps:
             self._close(route)
             return
+        if route.needs and found.route is not None:
+            # It chose among alternatives: it lasts as long as the books it chose.
+            for key in found.route.keys:
+                book = books[key]
+                expiry = min(expiry, book.ts + limits.get(key[0], default_limit))
         previous = route.opportunity
         # Still the same open run only if the previous result had not aged out meanwhile.
         opened = previous.opened_ts if previous is not None and route.expiry >= now else now
@@ -298,6 +323,16 @@ class OpportunityCalculator:
         del self._open[route.route_id]
         for bucket in route.buckets:
             bucket.open -= 1
+
+    def _rule_out(self, bucket: Bucket) -> None:
+        """Its book cannot make its routes pay: close them, or, when they only may choose
+        that book, evaluate the open ones again (they may close through another)."""
+        if not bucket.alternative:
+            self._close_all(bucket.routes)
+            return
+        for route in bucket.routes:
+            if route.opportunity is not None:
+                self._dirty[route.route_id] = route
 
     def _close_all(self, routes: Iterable[Route]) -> None:
         for route in routes:

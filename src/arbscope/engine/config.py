@@ -47,11 +47,19 @@ class EngineConfig(BaseModel):
 
     min_net_bps: float = -1000.0
     """Opportunities below this net edge are not shown (negative shows losing crossings too)."""
+    near_miss_bps: float = Field(default=10.0, ge=0)
+    """The calculator also keeps routes up to this far below `min_net_bps` (near misses);
+    routes that cannot reach even that are not walked in depth."""
 
     @field_serializer("kinds")
     def _kinds_in_order(self, kinds: frozenset[Kind]) -> list[Kind]:
         # A set has no order; the file lists kinds as the monitor does.
         return [kind for kind in Kind if kind in kinds]
+
+    @property
+    def near_miss_floor_bps(self) -> float:
+        """The net edge the calculator keeps routes down to: `min_net_bps - near_miss_bps`."""
+        return self.min_net_bps - self.near_miss_bps
 
     def book_age_limit(self, venue: str) -> float:
         return self.max_book_age.get(venue, self.default_max_book_age)

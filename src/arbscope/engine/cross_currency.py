@@ -4,6 +4,11 @@ Route: buy BASE with Q1 on venue A (`BASE/Q1`), sell it for Q2 on venue B
 (`BASE/Q2`), convert the Q2 back into Q1 through an FX market on any venue
 (`Q2/Q1`: a sell; `Q1/Q2`: a buy). Q1 is the start and profit currency.
 
+The calculator indexes one route per pairing (`CrossGroup`: buy venue, sell
+venue), not one per FX book: it closes through the best FX book of the moment
+(`evaluate_group`), the others are its alternatives, so routes grow with the
+pairings rather than with pairings x FX venues.
+
 Different quote currencies are never compared directly: USDT is not USD and
 USDC is not USDT. Only a real FX market converts, or, where no market does, a
 static rate the user set (`{"EUR/USD": 1.08}` = 1.08 USD per EUR; the inverse
@@ -35,6 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from arbscope.engine.config import EngineConfig
@@ -50,9 +56,50 @@ from arbscope.engine.fills import (
     round_down,
     walk_both,
 )
-from arbscope.engine.route_index import ALWAYS_SLOT, BuildContext, KindSpec, Route
+from arbscope.engine.route_index import (
+    ALWAYS_SLOT,
+    EDGE_FLOOR,
+    BuildContext,
+    KindSpec,
+    Placement,
+    Route,
+)
 from arbscope.engine.sizing import Probe, breach_of, size_route
 from arbscope.models import BookKey, CrossRoute, Kind, Market, Opportunity, OrderBook, Side
+
+
+@dataclass(frozen=True, slots=True)
+class CrossGroup:
+    """One buy/sell pairing and every way back: the index's route for it.
+
+    It closes through the best of `fx` at the moment it is evaluated
+    (`evaluate_group`); the others are kept as its alternatives. With no FX
+    market, `static_fx` is the settings key it closes through.
+    """
+
+    route_id: str
+    """`"cross:BTC:kraken BTC/USD>bitstamp BTC/EUR"`: the pairing, without its FX."""
+    base: str
+    start: str
+    buy: BookKey
+    sell: BookKey
+    fx: tuple[tuple[BookKey, Side], ...]
+    static_fx: str | None = None
+    _made: dict[tuple[BookKey, Side] | None, CrossRoute] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Concrete routes made so far (only pairings that ever cross make any)."""
+
+    def route(self, fx: tuple[BookKey, Side] | None) -> CrossRoute:
+        """The concrete route through `fx` (None: the static rate)."""
+        made = self._made.get(fx)
+        if made is None:
+            tail = f"static {self.static_fx}" if fx is None else f"{fx[0][0]} {fx[0][1]}"
+            made = self._made[fx] = CrossRoute.model_construct(
+                route_id=f"{self.route_id}>{tail}", base=self.base, start=self.start,
+                buy=self.buy, sell=self.sell, fx=fx, static_fx=None if fx else self.static_fx,
+            )
+        return made
 
 
 def find_cross_routes(
@@ -64,6 +111,18 @@ def find_cross_routes(
     into the buy quote; a static route only where no market does and
     `static_rates` has the pair.
     """
+    routes = [
+        group.route(fx)
+        for group in find_cross_groups(markets, static_rates)
+        for fx in (group.fx or (None,))
+    ]
+    return sorted(routes, key=lambda r: r.route_id)
+
+
+def find_cross_groups(
+    markets: Iterable[Market], static_rates: Mapping[str, float]
+) -> list[CrossGroup]:
+    """Every pairing of `find_cross_routes`, once, with all its FX books; sorted by id."""
     spot = sorted(
         (m for m in markets if ":" not in m.symbol and m.base != m.quote),
         key=lambda m: (m.venue, m.symbol),
@@ -73,51 +132,43 @@ def find_cross_routes(
     for market in spot:
         by_base.setdefault(market.base, []).append(market)
         by_pair.setdefault((market.base, market.quote), []).append(market)
-
-    routes: list[CrossRoute] = []
+    groups: list[CrossGroup] = []
     for base, listed in by_base.items():
         for buy in listed:
             for sell in listed:
                 if buy.venue == sell.venue or buy.quote == sell.quote:
                     continue
-                routes.extend(_routes_for(base, buy, sell, by_pair, static_rates))
-    return sorted(routes, key=lambda r: r.route_id)
+                group = _group_for(base, buy, sell, by_pair, static_rates)
+                if group is not None:
+                    groups.append(group)
+    return sorted(groups, key=lambda g: g.route_id)
 
 
-def _routes_for(
+def _group_for(
     base: str,
     buy: Market,
     sell: Market,
     by_pair: Mapping[tuple[str, str], list[Market]],
     static_rates: Mapping[str, float],
-) -> list[CrossRoute]:
+) -> CrossGroup | None:
     start, other = buy.quote, sell.quote
-    head = f"cross:{base}:{buy.venue} {buy.symbol}>{sell.venue} {sell.symbol}>"
-    fx_markets = [(m, Side.SELL) for m in by_pair.get((other, start), [])]
-    fx_markets += [(m, Side.BUY) for m in by_pair.get((start, other), [])]
-    routes = [
-        CrossRoute.model_construct(
-            route_id=f"{head}{fx.venue} {fx.symbol}",
-            base=base,
-            start=start,
-            buy=buy.key,
-            sell=sell.key,
-            fx=(fx.key, side),
-            static_fx=None,
+    fx = [(m, Side.SELL) for m in by_pair.get((other, start), [])]
+    fx += [(m, Side.BUY) for m in by_pair.get((start, other), [])]
+    # In the order of the route ids they give (`... >venue SYMBOL`).
+    fx.sort(key=lambda pair: f"{pair[0].venue} {pair[0].symbol}")
+    static = None
+    if not fx:
+        static = next(
+            (key for key in (f"{other}/{start}", f"{start}/{other}") if key in static_rates),
+            None,
         )
-        for fx, side in fx_markets
-    ]
-    if not routes:
-        for key in (f"{other}/{start}", f"{start}/{other}"):
-            if key in static_rates:
-                routes.append(
-                    CrossRoute.model_construct(
-                        route_id=f"{head}static {key}", base=base, start=start, buy=buy.key,
-                        sell=sell.key, fx=None, static_fx=key,
-                    )
-                )
-                break
-    return routes
+        if static is None:
+            return None
+    return CrossGroup(
+        route_id=f"cross:{base}:{buy.venue} {buy.symbol}>{sell.venue} {sell.symbol}",
+        base=base, start=start, buy=buy.key, sell=sell.key,
+        fx=tuple((market.key, side) for market, side in fx), static_fx=static,
+    )
 
 
 def _static_rate(route: CrossRoute, static_rates: Mapping[str, float]) -> float:
@@ -305,28 +356,90 @@ def _evaluate(
     )
 
 
+def evaluate_group(
+    group: CrossGroup,
+    books: Mapping[BookKey, OrderBook],
+    markets: Mapping[BookKey, Market],
+    config: EngineConfig,
+    target_size: float,
+    now: float,
+) -> Opportunity | None:
+    """The pairing through its best FX book of the moment: the highest net_bps (then the
+    lowest route id) of `evaluate_cross` over its fresh FX books; `detail["fx_alternatives"]`
+    names the others.
+
+    The FX books are tried best top price (after their fee) first; one is walked in depth
+    only while the net edge its top prices allow could still beat the best found (depth,
+    rounding and dust only lower it), so usually one FX book is walked.
+    """
+    if not group.fx:
+        return evaluate_cross(group.route(None), books, markets, target_size, now,
+                              config.fx_static_rates)
+    buy_book, sell_book = books.get(group.buy), books.get(group.sell)
+    if buy_book is None or sell_book is None or not buy_book.asks or not sell_book.bids:
+        return None
+    ask, bid = buy_book.asks[0][0], sell_book.bids[0][0]
+    buy_fee, sell_fee = markets[group.buy].taker_fee, markets[group.sell].taker_fee
+    candidates: list[tuple[float, int, tuple[BookKey, Side]]] = []
+    for i, fx in enumerate(group.fx):
+        fx_book = books.get(fx[0])
+        if fx_book is None or fx_book.ts + config.book_age_limit(fx[0][0]) < now:
+            continue
+        levels = fx_book.asks if fx[1] is Side.BUY else fx_book.bids
+        if not levels:
+            continue
+        rate = 1.0 / levels[0][0] if fx[1] is Side.BUY else levels[0][0]
+        if bid * rate <= ask * EDGE_FLOOR:
+            continue  # does not cross: evaluate_cross would say None (a rounding call is kept)
+        # Upper bound of net / notional: a fee on the FX leg costs at least 1 - 1/(1 + f).
+        fx_fee = markets[fx[0]].taker_fee
+        candidates.append((bid * (1.0 - sell_fee) * rate / (1.0 + fx_fee) / ask - 1.0 - buy_fee,
+                           i, fx))
+    candidates.sort(key=lambda c: (-c[0], c[1]))
+    best: Opportunity | None = None
+    for bound, _, fx in candidates:
+        if best is not None and bound * 1e4 < best.net_bps - 1e-6:
+            break  # neither this FX book nor any after it can beat the best
+        found = evaluate_cross(group.route(fx), books, markets, target_size, now,
+                               config.fx_static_rates)
+        if found is not None and (
+            best is None or (found.net_bps, best.route_id) > (best.net_bps, found.route_id)
+        ):
+            best = found
+    if best is None or len(group.fx) == 1:
+        return best
+    chosen = best.route.fx if isinstance(best.route, CrossRoute) else None
+    others = ", ".join(f"{key[0]} {key[1]}" for key, side in group.fx if (key, side) != chosen)
+    return best.model_copy(update={"detail": {**best.detail, "fx_alternatives": others}})
+
+
 def _spec_build(context: BuildContext) -> Iterator[Route]:
+    """One route per pairing: its slots bound it through the best FX rate on any venue."""
     table, markets = context.table, context.markets
     best, side_slot = table.best, table.side_slot
-    for cross in find_cross_routes(markets.values(), context.config.fx_static_rates):
-        on_buy, on_sell = side_slot(cross.buy, Side.BUY), side_slot(cross.sell, Side.SELL)
-        if cross.fx is None:
+    for group in find_cross_groups(markets.values(), context.config.fx_static_rates):
+        on_buy, on_sell = side_slot(group.buy, Side.BUY), side_slot(group.sell, Side.SELL)
+        needs = (group.buy, group.sell)
+        if not group.fx:
             # A static FX rate is not in the table: such routes are always evaluated.
             slots = (on_buy, on_sell, ALWAYS_SLOT)
-            yield Route(cross.route_id, CROSS_CURRENCY, cross.keys, slots, cross.base,
-                        cross.start, cross)
+            yield Route(group.route_id, CROSS_CURRENCY, needs, slots, group.base, group.start,
+                        group)
             continue
-        fx = side_slot(*cross.fx)
-        start, base = cross.start, cross.base
-        other = markets[cross.sell].quote
+        start, base = group.start, group.base
+        other = markets[group.sell].quote
         to_base, to_other, back = best(start, base), best(base, other), best(other, start)
-        placements = (
-            (cross.buy, ("buy", other), (on_buy, to_other, back)),
-            (cross.sell, ("sell", start), (to_base, on_sell, back)),
-            (cross.fx[0], ("fx", cross.buy[1], cross.sell[1]), (to_base, to_other, fx)),
-        )
-        yield Route(cross.route_id, CROSS_CURRENCY, cross.keys, (on_buy, on_sell, fx),
-                    cross.base, cross.start, cross, placements)
+        placements: list[Placement] = [
+            (group.buy, ("buy", other), (on_buy, to_other, back)),
+            (group.sell, ("sell", start), (to_base, on_sell, back)),
+        ]
+        placements += [
+            (fx[0], ("fx", group.buy[1], group.sell[1]), (to_base, to_other, side_slot(*fx)))
+            for fx in group.fx
+        ]
+        keys = (*needs, *(fx[0] for fx in group.fx))
+        yield Route(group.route_id, CROSS_CURRENCY, keys, (on_buy, on_sell, back), group.base,
+                    group.start, group, tuple(placements), needs)
 
 
 def _spec_evaluate(
@@ -338,7 +451,7 @@ def _spec_evaluate(
     now: float,
 ) -> Opportunity | None:
     size = math.inf if target is None else target
-    return evaluate_cross(route.payload, books, markets, size, now, config.fx_static_rates)
+    return evaluate_group(route.payload, books, markets, config, size, now)
 
 
 def _spec_resize(

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from arbscope.engine.fills import round_down, walk_base
 from arbscope.engine.kinds import spec_of
+from arbscope.engine.suspect import Suspicion, shared_networks, suspicion, unshared_reason
 from arbscope.models import (
     BookKey,
     CrossRoute,
@@ -53,7 +54,7 @@ _RANK = {Check.PASS: 0, Check.WARN: 1, Check.FAIL: 2}
 @dataclass(frozen=True, slots=True)
 class RiskItem:
     name: str
-    """Stable key: freshness, depth, profit, balances, health, market_rules, fx,
+    """Stable key: freshness, depth, profit, suspect, balances, health, market_rules, fx,
     volatility, inventory."""
     label: str
     """What the pane shows, e.g. "Book freshness"."""
@@ -117,6 +118,12 @@ class RiskThresholds(BaseModel):
     """Warn when a route needs more than this fraction of a balance (a small move blocks it)."""
     volatility_warn_ratio: float = Field(default=2.0, ge=0)
     """Warn when the net edge is less than this many expected moves during the legs' latency."""
+    suspect_edge_bps: float = Field(default=500.0, gt=0)
+    """A net edge beyond this many bps is too good to be true: the route is marked suspect
+    (table, checklist, scan) with the likely causes the data shows."""
+    suspect_book_gap_s: float = Field(default=1.0, gt=0)
+    """On a suspect route, books received more than this many seconds apart are named as a
+    cause (one of them is probably old news)."""
 
 
 def _never_ages(venue: str) -> float:
@@ -323,6 +330,33 @@ def _profit(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskItem:
     return RiskItem("profit", label, Check.PASS, f"net {figure} after fees")
 
 
+def suspicion_for(
+    opportunity: Opportunity,
+    health: Mapping[str, VenueHealth],
+    markets: Mapping[BookKey, Market],
+    thresholds: RiskThresholds,
+) -> Suspicion | None:
+    """Whether a route is suspect and why: the one call the table, `scan` and this
+    checklist make (engine/suspect.py), with the `[risk]` thresholds."""
+    return suspicion(
+        opportunity, health, markets,
+        edge_bps=thresholds.suspect_edge_bps, book_gap_s=thresholds.suspect_book_gap_s,
+    )
+
+
+def _suspect(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskItem:
+    label = "Too good to be true"
+    found = suspicion_for(opp, ctx.health, ctx.markets, th)
+    if found is None:
+        return RiskItem(
+            "suspect", label, Check.PASS,
+            f"net {opp.net_bps:+.1f} bps within {th.suspect_edge_bps:g} bps",
+        )
+    # Two venues' tickers that are not one asset cannot be arbitraged at all.
+    return RiskItem("suspect", label, Check.FAIL if found.two_assets else Check.WARN,
+                    found.reason)
+
+
 def _balances(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskItem:
     label = "Balances"
     parts: list[str] = []
@@ -430,6 +464,15 @@ def _inventory(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskIt
         return RiskItem("inventory", label, Check.PASS, spec.inventory_note)
     buy, sell = opp.legs[0], opp.legs[1]
     moving = f"move {opp.size:.6g} {opp.size_currency} {buy.venue}->{sell.venue}"
+    bought = ctx.markets.get((buy.venue, buy.symbol))
+    sold = ctx.markets.get((sell.venue, sell.symbol))
+    if bought is not None and sold is not None:
+        unshared = unshared_reason(bought, sold)
+        if unshared is not None:
+            return RiskItem("inventory", label, Check.FAIL, unshared)
+        networks = shared_networks(bought, sold)
+        if networks:
+            moving += f" via {', '.join(networks)}"
     asset = opp.size_currency
     source, target = ctx.transfers.get((buy.venue, asset)), ctx.transfers.get((sell.venue, asset))
     if source is not None and source.can_withdraw is False:
@@ -457,7 +500,8 @@ def _inventory(opp: Opportunity, ctx: RiskContext, th: RiskThresholds) -> RiskIt
 
 
 _ITEMS: tuple[Callable[[Opportunity, RiskContext, RiskThresholds], RiskItem], ...] = (
-    _freshness, _depth, _profit, _balances, _health, _market_rules, _fx, _volatility, _inventory,
+    _freshness, _depth, _profit, _suspect, _balances, _health, _market_rules, _fx, _volatility,
+    _inventory,
 )
 
 

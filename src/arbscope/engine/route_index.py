@@ -14,6 +14,20 @@ evaluators return None whenever that rate is <= 1, so a product clearly below
 book that share a bound made of that book's slot and conversion bests: one
 comparison rules out, say, every spatial route that buys on the book.
 
+Fee floors. A route is worth walking in depth only if it can reach the
+near-miss threshold, `min_net_bps - near_miss_bps` (`EngineConfig.near_miss_floor_bps`),
+after the taker fees of the books it always trades on. Walking depth, rounding and
+fees only lower a route's edge below its top-of-book rate, so a route whose top
+rate is below `fee_floor(fees, threshold)` cannot reach the threshold and is
+closed unseen; a bucket's floor is the lowest of its routes'. The calculator
+drops, after evaluation, whatever ends below the threshold, so a bounded search
+and an exhaustive one return the same opportunities (a property test holds them
+equal).
+
+A route may read more books than it needs (`Route.needs`): a cross-currency
+conversion reads every FX book that could close it and closes through the best
+one of the moment; only the books it needs must be fresh.
+
 What a kind contributes (its routes, their slots and bucket bounds, its
 evaluator and resizer) is its `KindSpec`; `engine.kinds` registers them.
 """
@@ -26,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arbscope.engine.config import EngineConfig
+from arbscope.engine.suspect import route_unpaired
 from arbscope.models import BookKey, Kind, Market, Opportunity, OrderBook, Side
 
 ONE_SLOT = 0
@@ -46,6 +61,23 @@ WIDEST = 4
 the 1.0 of `ONE_SLOT`, exact): an unrolled product is twice as fast as a generic one."""
 
 Padded = tuple[int, int, int, int]
+
+
+def fee_floor(fees: Iterable[float], threshold_bps: float) -> float:
+    """The lowest top-of-book rate before fees at which a route paying `fees` (taker
+    fractions, one per leg) can still reach `threshold_bps` net.
+
+    With F = prod(1 + fee), a route's net edge at any size is at most its top rate
+    P over F, less 1 (a fee taken from a leg's proceeds, 1 - f, is at most
+    1 / (1 + f); one added to the cost is exactly 1 + f): reaching T = threshold / 1e4
+    needs P >= (1 + T) * F, and P >= F + T when T > 0 (the lower of the two, so the
+    floor never rules out a route that reaches T). Never below 1: no evaluator returns
+    a route whose top rate does not beat 1.
+    """
+    growth = math.prod(1.0 + fee for fee in fees)
+    threshold = threshold_bps / 1e4
+    floor = (1.0 + threshold) * growth if threshold <= 0 else growth + threshold
+    return max(floor, 1.0) * EDGE_FLOOR
 
 
 def padded(slots: Slots) -> Padded:
@@ -73,6 +105,11 @@ class Route:
     """What the kind's evaluator reads: its typed route (statistical: the pair's state)."""
     placements: tuple[Placement, ...] = ()
     """The buckets it joins; empty: one bucket of its own per book, bound by `slots`."""
+    needs: tuple[BookKey, ...] = ()
+    """The books it always trades on, which must be fresh; empty: all of `keys`. The
+    others are alternatives its evaluator chooses from (it skips stale ones)."""
+    floor: float = EDGE_FLOOR
+    """Top rate below which it cannot reach the near-miss threshold (`fee_floor`)."""
     opportunity: Opportunity | None = None
     expiry: float = -math.inf
     """When the first of the books behind `opportunity` gets too old."""
@@ -87,6 +124,10 @@ class Route:
     def kind(self) -> Kind:
         return self.spec.kind
 
+    @property
+    def needed(self) -> tuple[BookKey, ...]:
+        return self.needs or self.keys
+
 
 @dataclass(slots=True, eq=False)
 class Bucket:
@@ -96,6 +137,11 @@ class Bucket:
     routes: list[Route] = field(default_factory=list)
     open: int = 0
     """How many of `routes` hold an opportunity (a ruled-out bucket with none costs nothing)."""
+    floor: float = math.inf
+    """The lowest `Route.floor` of `routes`."""
+    alternative: bool = False
+    """Its book is one its routes may choose (not one they need): ruled out, it cannot
+    close them, only send the open ones to be evaluated again."""
     wide: Padded = field(init=False)
 
     def __post_init__(self) -> None:
@@ -229,7 +275,9 @@ class RouteIndex:
         """Routes sized or ranked in each currency (re-checked when its value moves)."""
         self._bucket_by_label: dict[tuple[BookKey, object], Bucket] = {}
         context = _context(markets, config, table, state)
+        threshold = config.near_miss_floor_bps
         for route in self._build(context, specs):
+            route.floor = fee_floor((markets[key].taker_fee for key in route.needed), threshold)
             self.routes[route.route_id] = route
             self._place(route)
             for currency in dict.fromkeys((route.size_currency, route.profit_currency)):
@@ -239,16 +287,27 @@ class RouteIndex:
     @staticmethod
     def _build(context: BuildContext, specs: Iterable[KindSpec]) -> Iterator[Route]:
         kinds = context.config.kinds
+        # Markets of one ticker that share no network are two assets (engine/suspect): no
+        # route, and no state kept for one. Without published networks nothing is checked.
+        networks = any(market.base_networks for market in context.markets.values())
         for spec in specs:
-            if spec.kind in kinds:
-                yield from spec.build(context)
+            if spec.kind not in kinds:
+                continue
+            for route in spec.build(context):
+                if not networks or route_unpaired(route.keys, context.markets) is None:
+                    yield route
+                else:
+                    context.state.pop(route.route_id, None)
 
     def _join(self, route: Route, key: BookKey, label: object, bound: Slots) -> None:
         bucket = self._bucket_by_label.get((key, label))
         if bucket is None:
-            bucket = self._bucket_by_label[(key, label)] = Bucket(bound)
+            bucket = self._bucket_by_label[(key, label)] = Bucket(
+                bound, alternative=key not in route.needed
+            )
             self.buckets_of.setdefault(key, []).append(bucket)
         bucket.routes.append(route)
+        bucket.floor = min(bucket.floor, route.floor)
         route.buckets.append(bucket)
 
     def _place(self, route: Route) -> None:

@@ -8,7 +8,10 @@ z < 0 the reverse. The position is expected to close once abs(z) <= exit_z.
 
 This is an *expectation*, never a risk-free edge: the opportunity says so in
 its detail, and its gross figure is the expected reversion, not a locked-in
-price difference.
+price difference. Its net is what that reversion leaves after crossing both
+books' spreads on the way in and on the way out, and after the round-trip fees
+(engine/statistical_net.py says how, and why the exit crossing is taken from
+the current books).
 
 Conventions (pinned by tests):
 
@@ -31,15 +34,9 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from arbscope.engine.config import EngineConfig
-from arbscope.engine.fills import (
-    Fill,
-    coarser_step,
-    meets_minimums,
-    round_down,
-    taker_leg,
-    walk_both,
-)
+from arbscope.engine.fills import Fill, taker_leg
 from arbscope.engine.route_index import ALWAYS_SLOT, ONE_SLOT, BuildContext, KindSpec, Route
+from arbscope.engine.statistical_net import ExpectedNet, expected_net_at, max_expected_size
 from arbscope.models import (
     BookKey,
     Kind,
@@ -49,7 +46,6 @@ from arbscope.models import (
     OrderBook,
     Side,
     StatisticalRoute,
-    WaterfallStep,
 )
 
 EXPECTED_NOTE = "expected (not risk-free)"
@@ -272,9 +268,13 @@ def evaluate_statistical(
 
     `target_size` is in base currency; None (no valuation of the base) sizes at
     the top level: the smaller of the best ask and best bid sizes the legs hit.
-    Figures: gross_bps = abs(x - mean) * 1e4 (the expected reversion); fees are
-    a round trip, entry and exit of both legs at each venue's taker fee, the exit
-    assumed at the entry notionals; net_bps = gross_bps - round-trip fee bps.
+    Figures (engine/statistical_net.py, the one place they are computed):
+    gross_bps = abs(x - mean) * 1e4, the expected reversion; the net is that
+    reversion on the entry notional minus the entry crossing (both entry walks
+    against the mids), minus the expected exit crossing (the closing orders
+    walked at the same size on the current books' other sides), minus round-trip
+    fees; net_bps = net / notional * 1e4. max_size is the largest size whose
+    expected net is still > 0.
     """
     books = pair.sampled_books
     if books is None or books[0] is not book_a or books[1] is not book_b:
@@ -292,34 +292,21 @@ def evaluate_statistical(
         return None
     if target_size is None:
         target_size = min(buy_book.asks[0][1], sell_book.bids[0][1])
-    fills = _entry_fills(buy_book, sell_book, buy_market, sell_market, target_size)
-    if fills is None:
-        return None
-    buy, sell = fills
     mean = stats.mean
-    std = stats.std
     gross_bps = abs(x - mean) * 1e4
+    found = expected_net_at(buy_book, sell_book, buy_market, sell_market, target_size, gross_bps)
+    if found is None:
+        return None
+    buy, sell = found.buy, found.sell
     notional = buy.cost
-    fee_buy, fee_sell = _round_trip_fees(buy, sell, buy_market, sell_market)
-    fees = fee_buy + fee_sell
-    gross = notional * gross_bps / 1e4
-    net_profit = gross - fees
-    net_bps = net_profit / notional * 1e4
-    max_size, net_at_max = 0.0, 0.0
-    if net_bps > 0.0:
-        max_size, net_at_max = _max_size(buy_book, sell_book, buy_market, sell_market, gross_bps)
-    mid_buy = buy_book.mid or buy.vwap
-    mid_sell = sell_book.mid or sell.vwap
-    entry_spread_bps = ((buy.vwap - mid_buy) / mid_buy + (mid_sell - sell.vwap) / mid_sell) * 1e4
-    legs = (
-        _leg(buy_book, Side.BUY, buy, buy_market.taker_fee),
-        _leg(sell_book, Side.SELL, sell, sell_market.taker_fee),
+    max_size, net_at_max = max_expected_size(
+        buy_book, sell_book, buy_market, sell_market, gross_bps
     )
     return Opportunity(
         kind=Kind.STATISTICAL,
         route=pair.route,
         route_id=pair.route_id,
-        legs=legs,
+        legs=_legs(buy_book, sell_book, found, buy_market, sell_market),
         size=buy.amount,
         max_size=max_size,
         size_currency=buy_market.base,
@@ -328,16 +315,11 @@ def evaluate_statistical(
         buy_vwap=buy.vwap,
         sell_vwap=sell.vwap,
         gross_bps=gross_bps,
-        fees=fees,
-        net_profit=net_profit,
-        net_bps=net_bps,
+        fees=found.fees,
+        net_profit=found.net,
+        net_bps=found.net / notional * 1e4,
         net_profit_at_max=net_at_max,
-        waterfall=(
-            WaterfallStep(label="expected reversion to mean", amount=gross),
-            WaterfallStep(label=f"fees {buy_book.venue} entry+exit", amount=-fee_buy),
-            WaterfallStep(label=f"fees {sell_book.venue} entry+exit", amount=-fee_sell),
-            WaterfallStep(label="net (expected)", amount=net_profit),
-        ),
+        waterfall=found.waterfall(buy_book.venue, sell_book.venue),
         ts=now,
         book_ts=(buy_book.ts, sell_book.ts),
         z_score=z,
@@ -345,70 +327,38 @@ def evaluate_statistical(
             "expected": EXPECTED_NOTE,
             "x": x,
             "mean": mean,
-            "std": std,
+            "std": stats.std,
             "entry_z": config.stat_entry_z,
             "exit_z": config.stat_exit_z,
             "exit": f"close when abs(z) <= {config.stat_exit_z:g}",
             "window_s": stats.window_s,
             "samples": float(stats.count),
             "rich_venue": sell_book.venue,
-            "entry_spread_bps": entry_spread_bps,
+            **_crossing_detail(found),
         },
     )
 
 
-def _entry_fills(
+def _crossing_detail(found: ExpectedNet) -> dict[str, float | str]:
+    return {
+        "entry_spread_bps": found.entry_spread_bps,
+        "exit_spread_bps": found.exit_spread_bps,
+        "entry_crossing": found.entry_crossing,
+        "exit_crossing": found.exit_crossing,
+    }
+
+
+def _legs(
     buy_book: OrderBook,
     sell_book: OrderBook,
+    found: ExpectedNet,
     buy_market: Market,
     sell_market: Market,
-    target: float,
-) -> tuple[Fill, Fill] | None:
-    """Both entry orders at the target capped by depth, on the coarser amount grid.
-
-    None when nothing is left after rounding or an order would be below a
-    market's minimum size or notional.
-    """
-    depth = min(sum(s for _, s in buy_book.asks), sum(s for _, s in sell_book.bids))
-    step = coarser_step(buy_market.amount_step, sell_market.amount_step)
-    size = round_down(min(target, depth), step)
-    if size <= 0.0:
-        return None
-    buy, sell = walk_both(buy_book.asks, sell_book.bids, size)
-    if not (
-        meets_minimums(buy, buy_market.min_amount, buy_market.min_cost)
-        and meets_minimums(sell, sell_market.min_amount, sell_market.min_cost)
-    ):
-        return None
-    return buy, sell
-
-
-def _round_trip_fees(
-    buy: Fill, sell: Fill, buy_market: Market, sell_market: Market
-) -> tuple[float, float]:
-    """(buy venue, sell venue) fees of entry and exit; the exit assumed at the entry notionals."""
-    return 2.0 * buy.cost * buy_market.taker_fee, 2.0 * sell.cost * sell_market.taker_fee
-
-
-def _max_size(
-    buy_book: OrderBook,
-    sell_book: OrderBook,
-    buy_market: Market,
-    sell_market: Market,
-    gross_bps: float,
-) -> tuple[float, float]:
-    """All the depth both books show, and the expected net profit there.
-
-    The expected edge per unit does not depend on size here (it is the distance
-    of x from its mean), so every unit the books can fill earns what the first
-    does: when that is positive, the largest size is the whole common depth.
-    """
-    fills = _entry_fills(buy_book, sell_book, buy_market, sell_market, math.inf)
-    if fills is None:
-        return 0.0, 0.0
-    buy, sell = fills
-    fee_buy, fee_sell = _round_trip_fees(buy, sell, buy_market, sell_market)
-    return buy.amount, buy.cost * gross_bps / 1e4 - fee_buy - fee_sell
+) -> tuple[Leg, Leg]:
+    return (
+        _leg(buy_book, Side.BUY, found.buy, buy_market.taker_fee),
+        _leg(sell_book, Side.SELL, found.sell, sell_market.taker_fee),
+    )
 
 
 def _leg(book: OrderBook, side: Side, fill: Fill, fee_rate: float) -> Leg:
@@ -424,45 +374,41 @@ def resize_statistical(
     now: float = 0.0,
     config: EngineConfig | None = None,
 ) -> Opportunity | None:
-    """The entry orders re-walked at `size`, the expected edge (gross_bps) kept.
+    """The position re-walked at `size`, the expected edge (gross_bps) kept.
 
     A signal cannot be re-derived without its rolling window, but its edge, the
-    distance of the spread from its mean, does not depend on size. Fees are the
-    round trip `evaluate_statistical` counts; None when the size rounds to
-    nothing or an order would break a market's minimums.
+    distance of the spread from its mean, does not depend on size; the crossings
+    and fees are re-walked on the current books by the same `expected_net` the
+    calculator uses. None when the size rounds to nothing or an order would
+    break a market's minimums.
     """
     buy_key = (opportunity.legs[0].venue, opportunity.legs[0].symbol)
     sell_key = (opportunity.legs[1].venue, opportunity.legs[1].symbol)
     buy_book, sell_book = books[buy_key], books[sell_key]
     buy_market, sell_market = markets[buy_key], markets[sell_key]
-    fills = _entry_fills(buy_book, sell_book, buy_market, sell_market, size)
-    if fills is None:
+    gross_bps = opportunity.gross_bps
+    found = expected_net_at(buy_book, sell_book, buy_market, sell_market, size, gross_bps)
+    if found is None:
         return None
-    buy, sell = fills
-    fee_buy, fee_sell = _round_trip_fees(buy, sell, buy_market, sell_market)
-    gross = buy.cost * opportunity.gross_bps / 1e4
-    net = gross - fee_buy - fee_sell
-    waterfall = tuple(
-        step.model_copy(update={"amount": value})
-        for step, value in zip(
-            opportunity.waterfall, (gross, -fee_buy, -fee_sell, net), strict=False
-        )
+    buy, sell = found.buy, found.sell
+    max_size, net_at_max = max_expected_size(
+        buy_book, sell_book, buy_market, sell_market, gross_bps
     )
     return opportunity.model_copy(
         update={
-            "legs": (
-                _leg(buy_book, Side.BUY, buy, buy_market.taker_fee),
-                _leg(sell_book, Side.SELL, sell, sell_market.taker_fee),
-            ),
+            "legs": _legs(buy_book, sell_book, found, buy_market, sell_market),
             "size": buy.amount,
+            "max_size": max_size,
             "notional": buy.cost,
             "buy_vwap": buy.vwap,
             "sell_vwap": sell.vwap,
-            "fees": fee_buy + fee_sell,
-            "net_profit": net,
-            "net_bps": net / buy.cost * 1e4,
-            "waterfall": waterfall,
+            "fees": found.fees,
+            "net_profit": found.net,
+            "net_bps": found.net / buy.cost * 1e4,
+            "net_profit_at_max": net_at_max,
+            "waterfall": found.waterfall(buy_book.venue, sell_book.venue),
             "book_ts": (buy_book.ts, sell_book.ts),
+            "detail": {**opportunity.detail, **_crossing_detail(found)},
         }
     )
 

@@ -109,6 +109,10 @@ class CcxtFeed:
 
     async def run(self, sink: BookSink) -> None:
         """One task per venue until cancelled; no venue's failure stops the others."""
+        for venue, error in self.unreachable.items():
+            # Known since prepare(): the venue's health says why from the first moment,
+            # not only once its first retry fails (a short `record --live` can end first).
+            sink.report_error(venue, error)
         tasks = [asyncio.create_task(feed.run(sink)) for feed in self._venues.values()]
         try:
             await asyncio.gather(*tasks)

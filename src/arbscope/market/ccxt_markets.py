@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from arbscope.models import Market, split_symbol
+from arbscope.models import AssetNetwork, Market, split_symbol
 from arbscope.storage.settings import VenueSettings
 
 # ccxt.base.decimal_to_precision constants, repeated so this module never imports ccxt.
@@ -32,6 +32,9 @@ class NetworkInfo(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     network: str
+    """ccxt's unified network code, upper case, synonyms folded (`network_code`)."""
+    contract: str | None = None
+    """The token's contract address on this network, where the venue publishes it."""
     withdraw_fee: float | None = None
     """Flat fee per withdrawal, in the currency itself; None when the venue does not say."""
     deposit: bool | None = None
@@ -145,6 +148,39 @@ def _flag(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+NETWORK_SYNONYMS = {
+    "ETH": "ERC20",
+    "TRX": "TRC20",
+    "TRON": "TRC20",
+    "BSC": "BEP20",
+    "MATIC": "POLYGON",
+    "POL": "POLYGON",
+}
+"""Network codes venues use for one chain (ccxt does not unify them on every venue): a
+missed synonym would keep two venues' same asset apart, so the common ones fold here."""
+
+CONTRACT_KEYS = ("contractAddress", "contract_address", "contract", "tokenAddress", "ctAddr",
+                 "addr")
+"""Where venues' raw network entries (ccxt's `info`) carry the token's contract address."""
+
+
+def network_code(name: str) -> str:
+    """`"eth"` -> `"ERC20"`: upper case with synonyms folded."""
+    code = name.strip().upper()
+    return NETWORK_SYNONYMS.get(code, code)
+
+
+def _contract(network: Mapping[str, Any]) -> str | None:
+    info = network.get("info")
+    if not isinstance(info, Mapping):
+        return None
+    for key in CONTRACT_KEYS:
+        value = info.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip().lower()
+    return None
+
+
 def currency_from_ccxt(venue: str, code: str, currency: Mapping[str, Any]) -> CurrencyInfo:
     """One ccxt currency structure as a `CurrencyInfo` (unknowns stay None)."""
     networks = []
@@ -154,7 +190,8 @@ def currency_from_ccxt(venue: str, code: str, currency: Mapping[str, Any]) -> Cu
         fee = _fee(network.get("fee"))
         networks.append(
             NetworkInfo(
-                network=str(name),
+                network=network_code(str(name)),
+                contract=_contract(network),
                 withdraw_fee=fee if fee is not None and fee >= 0 else None,
                 deposit=_flag(network.get("deposit")),
                 withdraw=_flag(network.get("withdraw")),
@@ -182,3 +219,16 @@ def currencies_from_ccxt(
         if isinstance(currency, Mapping):
             found[code] = currency_from_ccxt(venue, code, currency)
     return found
+
+
+def with_base_networks(market: Market, currencies: Mapping[str, CurrencyInfo]) -> Market:
+    """`market` with the networks its venue publishes for its base (unchanged when none):
+    what keeps two venues' same ticker apart when they are two assets (engine/suspect)."""
+    info = currencies.get(market.base)
+    if info is None or not info.networks:
+        return market
+    networks = tuple(
+        sorted({AssetNetwork(network=n.network, contract=n.contract) for n in info.networks},
+               key=lambda n: (n.network, n.contract or ""))
+    )
+    return market.model_copy(update={"base_networks": networks})

@@ -22,10 +22,16 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from arbscope.market.base import BookSink
+from arbscope.market.base import BookSink, FeedGap
 from arbscope.market.ccxt_checksum import KrakenChecksums, checksum_for
 from arbscope.market.ccxt_guard import guard_frames, guard_hosts, tap_retry_after
-from arbscope.market.ccxt_markets import CurrencyInfo, currencies_from_ccxt, market_from_ccxt
+from arbscope.market.ccxt_integrity import integrity_method
+from arbscope.market.ccxt_markets import (
+    CurrencyInfo,
+    currencies_from_ccxt,
+    market_from_ccxt,
+    with_base_networks,
+)
 from arbscope.market.ccxt_retry import Backoff, retry_after_seconds
 from arbscope.market.ccxt_symbols import SymbolFailed, SymbolFailures
 from arbscope.market.ccxt_tuning import (
@@ -167,9 +173,9 @@ class VenueFeed:
                 )
                 if market is not None:
                     markets[symbol] = market
-        self._markets = markets
         codes = {code for symbol in markets for code in split_symbol(symbol)}
         self._currencies = currencies_from_ccxt(self.venue, exchange.currencies, sorted(codes))
+        self._markets = {s: with_base_networks(m, self._currencies) for s, m in markets.items()}
 
     def markets(self) -> list[Market]:
         return list(self._markets.values())
@@ -201,6 +207,12 @@ class VenueFeed:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # every venue failure is retried, never raised
+                    if _cancel_requested():
+                        # The app stopped the feed, but the cancel was swallowed on the way
+                        # (3.11's wait_for drops it when the awaited call ends at the same
+                        # moment; a library may turn it into its own error). Retrying would
+                        # leave `stop()` waiting on a venue that never ends.
+                        raise asyncio.CancelledError() from exc
                     await self._after_failure(sink, exc, websocket=stage == "websocket")
         finally:
             await self.aclose()
@@ -243,6 +255,10 @@ class VenueFeed:
                     f"polling; the websocket is tried again in "
                     f"{self.settings.websocket_retry_s:g} s (last error {message})"
                 )
+        if self._live:
+            # The books of the session that just ended stop here (a recording says so).
+            self._live = False
+            sink.report_gap(FeedGap("disconnect", self.venue, now, reason=message))
         sink.set_state(self.venue, VenueState.DOWN)
         sink.report_error(self.venue, message, now + delay)
         await self._sleep(delay)
@@ -267,6 +283,8 @@ class VenueFeed:
         if self._symbol_failures.all_down(self.symbols):
             culprit = self._symbol_failures.first_down() or symbol
             raise SymbolFailed(symbol, message, culprit) from exc
+        # Its book is fetched afresh after the wait; the one held may miss an update.
+        sink.report_gap(FeedGap("resync", self.venue, self._clock(), symbol, message))
         sink.set_down_symbols(self.venue, self._symbol_failures.down())
         sink.report_error(
             self.venue,
@@ -324,7 +342,9 @@ class VenueFeed:
             raise EmptyBook(f"{symbol}: the venue sent a book with no levels (an error page?)")
         now = self._clock()
         self._last_book_at = now
-        if sink.submit(self.venue, symbol, now, bids, asks):
+        if sink.submit(
+            self.venue, symbol, now, bids, asks, exchange_ts=_exchange_time(book.get("timestamp"))
+        ):
             self.books_published += 1
             if self._rejects.get(symbol):
                 self._rejects[symbol] = 0
@@ -344,6 +364,7 @@ class VenueFeed:
     async def _websocket_session(self, sink: BookSink) -> None:
         self._checksums = checksum_for(self.venue, self._source.markets)
         exchange = self._open_exchange(websocket=True)
+        sink.set_integrity(self.venue, integrity_method(exchange, websocket=True))
         self._session_started(sink)
         now = self._clock()
         # The culprit of the last failure waits its back-off on a connection of its own,
@@ -439,6 +460,7 @@ class VenueFeed:
 
     async def _rest_session(self, sink: BookSink) -> None:
         exchange = self._open_exchange(websocket=False)
+        sink.set_integrity(self.venue, integrity_method(exchange, websocket=False))
         self._session_started(sink)
         # ccxt's rateLimit is the least time between two requests; never poll faster.
         period = max(self.tuning.poll_interval_s, len(self.symbols) * exchange.rateLimit / 1000)
@@ -465,8 +487,11 @@ class VenueFeed:
     # --- closing ---------------------------------------------------------------------------
 
     async def _close_now(self, exchange: Any) -> None:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for returns normally when the task is
+        # cancelled just as the close completes, and the cancel is lost.
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(exchange.close(), self.tuning.close_timeout_s)
+            async with asyncio.timeout(self.tuning.close_timeout_s):
+                await exchange.close()
 
     def _close_later(self, exchange: Any) -> None:
         # A dead server can hold a websocket close for seconds: never make a reconnect wait.
@@ -478,6 +503,14 @@ class VenueFeed:
         """Wait (bounded) for connections being closed."""
         if self._closing:
             await asyncio.wait(set(self._closing), timeout=self.tuning.close_timeout_s)
+
+
+def _exchange_time(stamp: Any) -> float | None:
+    """ccxt's book `timestamp` (milliseconds of the venue's clock) in seconds; None when the
+    venue gave none (Binance's REST depth, for one)."""
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+        return None
+    return stamp / 1000.0
 
 
 def _cancel_requested() -> bool:

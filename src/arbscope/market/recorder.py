@@ -1,6 +1,7 @@
-"""Recorder: writes accepted books to a JSON Lines recording (format v1, docs/ARCHITECTURE.md).
+"""Recorder: writes accepted books to a JSON Lines recording (format v2, docs/ARCHITECTURE.md).
 
-Attach it to a MarketService with `service.add_listener(recorder.on_book)`.
+Attach it to a MarketService with `service.add_listener(recorder.on_book)` and
+`service.add_gap_listener(recorder.on_gap)` (the disconnect and resync lines).
 Besides the documented lines it writes one `market` line per (venue, symbol)
 with the full trading rules, so a replay of our own recordings keeps amount
 steps and minimum sizes; other readers skip it as an unknown type.
@@ -20,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from arbscope.market.base import FeedGap
 from arbscope.market.replay import FORMAT_VERSION
 from arbscope.models import BookKey, Market, OrderBook
 from arbscope.storage.outputs import AtomicOutput, OutputKind
@@ -64,6 +66,8 @@ class Recorder:
         self._markets = markets if callable(markets) else (lambda: markets)
         self.flush_interval_s = flush_interval_s
         self.books_written = 0
+        self.keys_written: set[BookKey] = set()
+        """(venue, symbol) of every book written (a venue that disconnected still counts)."""
         self.error: Exception | None = None
         """The write error that stopped the recording, if one did."""
         self._venues_written: set[str] = set()
@@ -99,21 +103,30 @@ class Recorder:
             market = markets_now.get(book.key)
             if market is not None:
                 self._write_rules([market], markets_now)
-        self._write(
-            {
-                "type": "book",
-                "ts": book.ts,
-                "venue": book.venue,
-                "symbol": book.symbol,
-                "bids": [list(level) for level in book.bids],
-                "asks": [list(level) for level in book.asks],
-            }
+        record: dict[str, Any] = {"type": "book", "ts": book.ts}
+        if book.exchange_ts is not None:
+            record["exchange_ts"] = book.exchange_ts  # absent: the venue gave no time
+        record.update(
+            venue=book.venue,
+            symbol=book.symbol,
+            bids=[list(level) for level in book.bids],
+            asks=[list(level) for level in book.asks],
         )
+        self._write(record)
         self.books_written += 1
+        self.keys_written.add(book.key)
         now = time.monotonic()
         if now - self._last_flush >= self.flush_interval_s:
             self._last_flush = now
             self._flush()
+
+    def on_gap(self, gap: FeedGap) -> None:
+        """Service gap listener: append one `disconnect` or `resync` line."""
+        record: dict[str, Any] = {"type": gap.kind, "ts": gap.ts, "venue": gap.venue}
+        if gap.symbol is not None:
+            record["symbol"] = gap.symbol
+        record["reason"] = gap.reason
+        self._write(record)
 
     def close(self) -> None:
         """Put the recording in place (fsync, rename); after an error, remove it instead."""

@@ -1,4 +1,4 @@
-"""ReplayFeed: books from a JSON Lines recording (format v1, docs/ARCHITECTURE.md).
+"""ReplayFeed: books from a JSON Lines recording (format v2 or v1, docs/ARCHITECTURE.md).
 
 The file is read twice: once when the feed is built, to check the header and
 to learn the venues, symbols and fees (so markets are known before the replay
@@ -7,6 +7,10 @@ venue (`skipped` keeps the first few line numbers and reasons); with
 `strict=True` it stops the replay with a `ReplayError` naming the file, the
 line and the problem. A file without a header is never a recording: it stops
 at once either way.
+
+A `disconnect` line (version 2) makes every book of its venue unusable until
+that book's next line, a `resync` line the same for one symbol: the replay
+hands them to the service as the live feed did (`BookSink.report_gap`).
 
 Besides the documented `header`, `venue` and `book` lines, a `market` line
 (written by our recorder) carries one symbol's full trading rules; readers that
@@ -26,11 +30,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from arbscope.market.base import BookSink
+from arbscope.market.base import BookSink, FeedGap
 from arbscope.models import MAX_TS, MIN_TS, Market, OrderBook, split_symbol
 from arbscope.storage.settings import Settings
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The version the recorder writes."""
+
+READABLE_VERSIONS = (1, 2)
+"""Version 1 has no venue time and no disconnect or resync lines; it replays as written."""
+
+_GAP_KINDS = ("disconnect", "resync")
 
 DEFAULT_TAKER_FEE = 0.001
 """Taker fee (10 bps) of a venue with neither a `venue` line nor a settings override."""
@@ -90,6 +100,15 @@ def _text(record: dict[str, Any], name: str) -> str:
     return value
 
 
+def _time(record: dict[str, Any], name: str) -> float:
+    value = _number(record, name)
+    # Checked here, not only by the book model: the replay's clock follows ts, and
+    # one absurd ts would put every later book in the past.
+    if not MIN_TS <= value < MAX_TS:
+        raise ValueError(f"{name} {value!r} must be seconds since the epoch from 1970 to 2200")
+    return value
+
+
 def _levels(record: dict[str, Any], name: str) -> list[Any]:
     value = record.get(name)
     if not isinstance(value, list):
@@ -124,10 +143,12 @@ def _check_header(record: dict[str, Any]) -> None:
         raise ValueError(
             'the first line must be the header, e.g. {"type": "header", "version": 1, ...}'
         )
-    if record.get("version") != FORMAT_VERSION:
+    version = record.get("version")
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
         raise ValueError(
-            f"recording format version {record.get('version')!r} is not supported "
-            f"(this arbscope reads version {FORMAT_VERSION})"
+            f"recording format version {version!r} is not supported "
+            f"(this arbscope reads versions {readable})"
         )
 
 
@@ -175,6 +196,7 @@ class ReplayFeed:
         self._now = self._contents.first_ts if self._contents.first_ts is not None else time.time()
         self._base_ts = self._now
         self._started_at: float | None = None  # monotonic wall time matching `_base_ts` when paced
+        self._next_yield = self._now
         self._finished = False
 
     # --- Feed ------------------------------------------------------------------------------
@@ -208,7 +230,8 @@ class ReplayFeed:
         first_ts = self._contents.first_ts
         self._base_ts = first_ts if first_ts is not None else self._now
         self._started_at = time.monotonic()
-        next_yield = self._base_ts + self.batch_s
+        self._next_yield = self._base_ts + self.batch_s
+        venues = set(self.venues)
         try:
             for line_no, record, problem in self._records():
                 if problem is not None:
@@ -216,27 +239,49 @@ class ReplayFeed:
                     self._skip(sink, venue, line_no, problem)
                     continue
                 assert record is not None
-                if record.get("type") != "book":
-                    continue
-                symbol = record["symbol"]
-                if not self._wanted(symbol):
-                    continue
-                ts = float(record["ts"])
-                if self.speed is not None:
-                    delay = (ts - self._base_ts) / self.speed - (
-                        time.monotonic() - self._started_at
-                    )
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                elif ts >= next_yield:
-                    next_yield = ts + self.batch_s
-                    await asyncio.sleep(0)
-                self._now = max(self._now, ts)
-                if not sink.submit(record["venue"], symbol, ts, record["bids"], record["asks"]):
-                    # The service has counted the rejection on the venue, with its reason.
-                    self._skip(None, None, line_no, f"invalid book: {self._why(record)}")
+                kind = record.get("type")
+                if kind == "book":
+                    if self._wanted(record["symbol"]):
+                        await self._book(sink, line_no, record)
+                elif kind in _GAP_KINDS and record["venue"] in venues:
+                    symbol = record.get("symbol") if kind == "resync" else None
+                    if symbol is None or self._wanted(symbol):
+                        await self._pace(float(record["ts"]))
+                        gap = FeedGap(
+                            kind, record["venue"], float(record["ts"]), symbol,
+                            record.get("reason", ""),
+                        )
+                        sink.report_gap(gap)
         finally:
             self._finished = True
+
+    async def _pace(self, ts: float) -> None:
+        """Wait until `ts` is due (paced), or yield once per batch (as fast as possible)."""
+        if self.speed is not None:
+            assert self._started_at is not None
+            delay = (ts - self._base_ts) / self.speed - (time.monotonic() - self._started_at)
+            if delay > 0:
+                await asyncio.sleep(delay)
+        elif ts >= self._next_yield:
+            self._next_yield = ts + self.batch_s
+            await asyncio.sleep(0)
+        self._now = max(self._now, ts)
+
+    async def _book(self, sink: BookSink, line_no: int, record: dict[str, Any]) -> None:
+        ts = float(record["ts"])
+        await self._pace(ts)
+        exchange_ts = record.get("exchange_ts")
+        accepted = sink.submit(
+            record["venue"],
+            record["symbol"],
+            ts,
+            record["bids"],
+            record["asks"],
+            exchange_ts=None if exchange_ts is None else float(exchange_ts),
+        )
+        if not accepted:
+            # The service has counted the rejection on the venue, with its reason.
+            self._skip(None, None, line_no, f"invalid book: {self._why(record)}")
 
     def _skip(self, sink: BookSink | None, venue: Any, line_no: int, problem: str) -> None:
         """Count a bad line (on its venue when it names one), or stop there when strict."""
@@ -311,15 +356,20 @@ class ReplayFeed:
     def _check(self, record: dict[str, Any]) -> None:
         kind = record["type"]
         if kind == "book":
-            ts = _number(record, "ts")
-            # Checked here, not only by the book model: the replay's clock follows ts, and
-            # one absurd ts would put every later book in the past.
-            if not MIN_TS <= ts < MAX_TS:
-                raise ValueError(f"ts {ts!r} must be seconds since the epoch from 1970 to 2200")
+            _time(record, "ts")
+            if record.get("exchange_ts") is not None:
+                _time(record, "exchange_ts")
             split_symbol(_text(record, "symbol"))
             _text(record, "venue")
             _levels(record, "bids")
             _levels(record, "asks")
+        elif kind in _GAP_KINDS:
+            _time(record, "ts")
+            _text(record, "venue")
+            if kind == "resync":
+                split_symbol(_text(record, "symbol"))
+            if not isinstance(record.get("reason", ""), str):
+                raise ValueError(f"field 'reason' must be a string, got {record['reason']!r}")
         elif kind == "venue":
             _text(record, "venue")
             _number(record, "taker_fee")
@@ -379,6 +429,7 @@ class ReplayFeed:
                 venue=record["venue"],
                 symbol=record["symbol"],
                 ts=record["ts"],
+                exchange_ts=record.get("exchange_ts"),
                 bids=record["bids"],
                 asks=record["asks"],
             )

@@ -38,19 +38,23 @@ class Scanner:
         clock: Callable[[], float] = time.time,
         interval_s: float = 0.05,
         calculator: OpportunityCalculator | None = None,
+        book_depth: Callable[[str], int] | None = None,
     ) -> None:
         """
         clock: time of the market (a replay's clock for replays), used for book
             ages, staleness and opportunity timestamps.
         interval_s: seconds between steps once started; 0 steps at every turn of the
             event loop (an as-fast-as-possible replay yields once per batch).
+        book_depth: levels kept per side of each venue's books (`Settings.book_depth`;
+            None keeps the service's default).
         """
         self.clock = clock
         self.interval_s = interval_s
         self._config = config
         # Age limits follow set_config, so the service reads them through the scanner.
         self.service = MarketService(
-            feeds, clock=clock, max_book_age=lambda venue: self._config.book_age_limit(venue)
+            feeds, clock=clock, max_book_age=lambda venue: self._config.book_age_limit(venue),
+            book_depth=book_depth,
         )
         self.calculator = calculator if calculator is not None else OpportunityCalculator(config)
         self.source = source_name(feeds)
@@ -139,6 +143,12 @@ class Scanner:
             # later stays in memory, which is small next to the stalls it avoids.
             gc.collect()
             gc.freeze()
+        # Before the changed books: a book changed after a gap is the next snapshot.
+        for gap in service.drain_gaps():
+            if gap.symbol is None:
+                self.calculator.drop_venue(gap.venue)
+            else:
+                self.calculator.drop_book((gap.venue, gap.symbol))
         health = service.health()
         down = {venue for venue, h in health.items() if h.state is VenueState.DOWN}
         books = [book for book in service.drain_changed() if book.venue not in down]

@@ -10,16 +10,41 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
-from arbscope.market.base import Feed, RawLevels
-from arbscope.models import BookKey, Market, OrderBook, VenueHealth, VenueState
+from arbscope.market.base import Feed, FeedGap, RawLevels
+from arbscope.market.feed_clock import LatencyWindow
+from arbscope.market.symbol_watch import SymbolStates, SymbolWatch
+from arbscope.models import (
+    DEFAULT_BOOK_DEPTH,
+    BookKey,
+    IntegrityMethod,
+    Market,
+    OrderBook,
+    VenueHealth,
+    VenueState,
+)
 
 BookListener = Callable[[OrderBook], None]
 """Called with every accepted book, in the order accepted (the recorder is one)."""
+
+GapListener = Callable[[FeedGap], None]
+"""Called with every disconnect and resync, in order with the books (the recorder is one)."""
+
+
+GAP_RATE_WINDOW_S = 3600.0
+"""Resyncs are counted over the last hour: venue health's resyncs per hour."""
+
+
+def describe_gap(gap: FeedGap) -> str:
+    """`disconnect: REASON` or `resync SYMBOL: REASON`, as venue health shows it."""
+    what = gap.kind if gap.symbol is None else f"{gap.kind} {gap.symbol}"
+    return f"{what}: {gap.reason}" if gap.reason else what
 
 
 @dataclass(slots=True)
@@ -37,6 +62,13 @@ class _VenueStats:
     retries: int = 0
     next_retry_ts: float | None = None
     down_symbols: tuple[str, ...] = ()
+    depth: int | None = None
+    """Levels kept per side, read from the settings on the venue's first book."""
+    latency: LatencyWindow = field(default_factory=LatencyWindow)
+    integrity: IntegrityMethod | None = None
+    last_gap: FeedGap | None = None
+    gap_times: deque[float] = field(default_factory=deque)
+    """When each gap of the last hour happened (older ones are dropped when read)."""
     # Rate in 1-second buckets of clock time: cheap and good enough for a status bar.
     bucket_second: int = 0
     bucket_count: int = 0
@@ -60,13 +92,16 @@ class _VenueStats:
         return 0.0
 
 
-def _pairs(levels: RawLevels) -> list[tuple[float, float]]:
-    # ccxt gives some venues' levels as [price, size, count]; only the first two matter.
-    return [(level[0], level[1]) for level in levels]
-
-
 def _describe(exc: ValidationError) -> str:
-    return "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+    """Each problem of a refused book; pydantic's own (a venue that is no string ...) say where."""
+
+    def one(error: ErrorDetails) -> str:
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "value_error" or not error["loc"]:
+            return message  # ours: they name the field and the level themselves
+        return f"{'.'.join(str(part) for part in error['loc'])}: {message}"
+
+    return "; ".join(one(error) for error in exc.errors())
 
 
 class MarketService:
@@ -77,10 +112,17 @@ class MarketService:
         feeds: Sequence[Feed],
         clock: Callable[[], float] = time.time,
         max_book_age: Callable[[str], float] = lambda venue: 5.0,
+        book_depth: Callable[[str], int] | None = None,
     ) -> None:
+        """
+        book_depth: levels kept per side of each venue's books (`Settings.book_depth`);
+            deeper levels are dropped before validation, so they cost nothing and are
+            never checked, stored, recorded or traded against. None: `DEFAULT_BOOK_DEPTH`.
+        """
         self.feeds: tuple[Feed, ...] = tuple(feeds)
         self.clock = clock
         self.max_book_age = max_book_age
+        self._book_depth = book_depth or (lambda venue: DEFAULT_BOOK_DEPTH)
         self._books: dict[BookKey, OrderBook] = {}
         self._changed: set[BookKey] = set()
         self._stats: dict[str, _VenueStats] = {}
@@ -89,6 +131,11 @@ class MarketService:
         # Keys met in a book without known rules, already asked of the feeds once.
         self._asked_for_rules: set[BookKey] = set()
         self._listeners: list[BookListener] = []
+        self._gap_listeners: list[GapListener] = []
+        self._gaps: list[FeedGap] = []
+        self._gap_count = 0
+        self._watch = SymbolWatch()
+        """Gaps since the last `drain_gaps` (the scanner drops what they cover)."""
         self._tasks: dict[asyncio.Task[None], Feed] = {}
         self._feed_errors: list[tuple[Feed, Exception]] = []
         self._started = False
@@ -140,13 +187,28 @@ class MarketService:
 
     # --- BookSink --------------------------------------------------------------------------
 
-    def submit(self, venue: str, symbol: str, ts: float, bids: RawLevels, asks: RawLevels) -> bool:
+    def submit(
+        self,
+        venue: str,
+        symbol: str,
+        ts: float,
+        bids: RawLevels,
+        asks: RawLevels,
+        *,
+        exchange_ts: float | None = None,
+    ) -> bool:
         """Validate and keep a book; a bad one is counted on its venue and never passed on."""
-        stats = self._venue(venue)
+        stats = self._stats.get(venue) or self._venue(venue)
         try:
-            book = OrderBook(
-                venue=venue, symbol=symbol, ts=ts, bids=_pairs(bids), asks=_pairs(asks)
-            )
+            depth = stats.depth
+            if depth is None:
+                depth = stats.depth = self._book_depth(venue)
+            # Slicing copies only what is kept: a 1,000-level ccxt book costs its first 50.
+            if len(bids) > depth:
+                bids = bids[:depth]
+            if len(asks) > depth:
+                asks = asks[:depth]
+            book = OrderBook.from_feed(venue, symbol, ts, bids, asks, exchange_ts=exchange_ts)
         except ValidationError as exc:
             stats.books_rejected += 1
             stats.last_error = f"{symbol}: book rejected: {_describe(exc)}"
@@ -166,6 +228,8 @@ class MarketService:
         self._changed.add(key)
         stats.books_accepted += 1
         stats.last_update_ts = ts
+        if book.exchange_ts is not None:
+            stats.latency.add(book.ts, book.exchange_ts)
         stats.next_retry_ts = None
         if stats.declared is not VenueState.LIVE:
             # A book arriving is proof enough that the venue is up again.
@@ -177,6 +241,29 @@ class MarketService:
         for listener in self._listeners:
             listener(book)
         return True
+
+    def report_gap(self, gap: FeedGap) -> None:
+        """Forget the books the gap covers, at once: a book held from before a disconnect or
+        a lost update is no market to trade on, however recent its time."""
+        stats = self._venue(gap.venue)
+        for key in [
+            key
+            for key in self._books
+            if key[0] == gap.venue and (gap.symbol is None or key[1] == gap.symbol)
+        ]:
+            del self._books[key]
+            self._changed.discard(key)
+        if gap.kind == "disconnect":
+            stats.declared = VenueState.DOWN
+        stats.last_gap = gap
+        stats.gap_times.append(gap.ts)
+        self._gaps.append(gap)
+        self._gap_count += 1
+        for listener in self._gap_listeners:
+            listener(gap)
+
+    def set_integrity(self, venue: str, method: IntegrityMethod) -> None:
+        self._venue(venue).integrity = method
 
     def set_state(self, venue: str, state: VenueState) -> None:
         self._venue(venue).declared = state
@@ -198,6 +285,13 @@ class MarketService:
         """The latest book of every key changed since the last drain; clears the set."""
         changed, self._changed = self._changed, set()
         return [self._books[key] for key in changed]
+
+    def drain_gaps(self) -> list[FeedGap]:
+        """Disconnects and resyncs since the last drain, in order; clears them.
+
+        Drain them before `drain_changed`: a book changed after a gap is its next snapshot."""
+        gaps, self._gaps = self._gaps, []
+        return gaps
 
     @property
     def books(self) -> Mapping[BookKey, OrderBook]:
@@ -227,13 +321,21 @@ class MarketService:
         """Call `listener` with each accepted book; it must be quick and must not raise."""
         self._listeners.append(listener)
 
+    def add_gap_listener(self, listener: GapListener) -> None:
+        """Call `listener` with each disconnect and resync; quick, must not raise."""
+        self._gap_listeners.append(listener)
+
     @property
     def venues(self) -> tuple[str, ...]:
         return tuple(self._stats)
 
     def health(self) -> dict[str, VenueHealth]:
         now = self.clock()
-        return {venue: self._health(venue, stats, now) for venue, stats in self._stats.items()}
+        symbols = self._symbol_watch(now)
+        return {
+            venue: self._health(venue, stats, now, *symbols.get(venue, ((), ())))
+            for venue, stats in self._stats.items()
+        }
 
     def state(self, venue: str) -> VenueState:
         stats = self._stats.get(venue)
@@ -262,7 +364,25 @@ class MarketService:
             return VenueState.CONNECTING  # reconnecting after having had books
         return VenueState.LIVE
 
-    def _health(self, venue: str, stats: _VenueStats, now: float) -> VenueHealth:
+    def _symbol_watch(self, now: float) -> SymbolStates:
+        limits = {venue: self.max_book_age(venue) for venue in self._stats}
+        down = {venue: stats.down_symbols for venue, stats in self._stats.items()}
+        version = (self._gap_count, self._markets_version)
+        return self._watch.states(now, self._books, self._markets, limits, down, version)
+
+    def _health(
+        self,
+        venue: str,
+        stats: _VenueStats,
+        now: float,
+        stale: tuple[str, ...] = (),
+        warming: tuple[str, ...] = (),
+    ) -> VenueHealth:
+        p50, p95, skew = stats.latency.figures()
+        gaps = stats.gap_times
+        while gaps and gaps[0] <= now - GAP_RATE_WINDOW_S:
+            gaps.popleft()
+        gap = stats.last_gap
         return VenueHealth(
             venue=venue,
             state=self._state(venue, stats, now),
@@ -276,4 +396,13 @@ class MarketService:
             retries=stats.retries,
             next_retry_ts=stats.next_retry_ts,
             down_symbols=stats.down_symbols,
+            latency_p50_s=p50,
+            latency_p95_s=p95,
+            clock_skew_s=skew,
+            stale_symbols=stale,
+            warming_symbols=warming,
+            integrity=stats.integrity,
+            last_gap_ts=None if gap is None else gap.ts,
+            last_gap=None if gap is None else describe_gap(gap),
+            resyncs_last_hour=len(gaps),
         )

@@ -37,9 +37,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 from arbscope.market.base import BookSink
 from arbscope.market.sim_books import SimBook
-from arbscope.market.sim_venues import CRYPTO, MARKETS, VENUES, all_symbols
+from arbscope.market.sim_venues import CRYPTO, MARKETS, VENUES, all_symbols, networks_of
 from arbscope.market.sim_world import Dislocation, FairPrices, SimEvent, total_offset
-from arbscope.models import Market, OrderBook, VenueState
+from arbscope.models import AssetNetwork, Market, OrderBook, VenueState
 
 EVENT_KINDS = ("venue_lag", "cross_lag", "fx_lag", "sweep")
 _EVENT_GAP_S = (1.0, 2.5)
@@ -113,6 +113,9 @@ class SimMarket:
                 amount_step=book.spec.amount_step,
                 min_amount=book.spec.min_amount,
                 min_cost=book.spec.min_cost,
+                base_networks=tuple(
+                    AssetNetwork(network=network) for network in networks_of(book.venue, book.base)
+                ),
             )
             for book in self._books
         ]
@@ -181,9 +184,7 @@ class SimMarket:
                 log_mid += total_offset(book.dislocations, now)
             book.reshape(rng)
             bids, asks = book.levels(math.exp(log_mid), now)
-            changed.append(
-                OrderBook(venue=book.venue, symbol=book.symbol, ts=now, bids=bids, asks=asks)
-            )
+            changed.append(OrderBook.from_feed(book.venue, book.symbol, now, bids, asks))
         return changed
 
     def run_for(self, seconds: float, dt: float = 0.1) -> Iterator[tuple[float, list[OrderBook]]]:

@@ -190,6 +190,28 @@ MARKETS: dict[str, tuple[MarketSpec, ...]] = {
 }
 
 
+NETWORKS: dict[str, tuple[str, ...]] = {
+    "BTC": ("BTC",),
+    "ETH": ("ERC20",),
+    "SOL": ("SOL",),
+    "USDT": ("ERC20", "TRC20"),
+    "USDC": ("ERC20", "SOL"),
+}
+"""Networks every simulated venue moves each crypto asset on (EUR is fiat: none published)."""
+
+VENUE_NETWORKS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("bitstamp", "USDC"): ("XLM",),
+}
+"""Exceptions to NETWORKS. bitstamp's USDC moves on Stellar only, a network no other
+simulated venue has: its USDC/USD is never paired with another venue's USDC (no
+spatial, statistical or cross-currency route), the case that rule exists for."""
+
+
+def networks_of(venue: str, asset: str) -> tuple[str, ...]:
+    """The networks `venue` publishes for `asset` (empty: none)."""
+    return VENUE_NETWORKS.get((venue, asset), NETWORKS.get(asset, ()))
+
+
 def decimals_of(step: float) -> int:
     """Digits after the point of a tick or step such as 0.00001 (-> 5); 1.0 -> 0."""
     text = f"{step:.12f}".rstrip("0")

@@ -22,6 +22,7 @@ from tomlkit.toml_document import TOMLDocument
 
 from arbscope.engine.config import EngineConfig
 from arbscope.engine.risk import RiskThresholds
+from arbscope.models import DEFAULT_BOOK_DEPTH
 from arbscope.storage.atomic import atomic_write_text, file_lock, keep_broken_file
 from arbscope.storage.credentials import REQUIRED_CREDENTIALS, refused_options
 from arbscope.storage.migrations import (
@@ -66,6 +67,9 @@ class VenueSettings(BaseModel):
     websocket_retry_s: float = Field(default=300.0, gt=0)
     """Live feeds, `auto` transport: after falling back to REST, try the websocket again
     after this many seconds."""
+    book_depth: int = Field(default=DEFAULT_BOOK_DEPTH, ge=1, le=100_000)
+    """Levels kept per side of each book, best first; deeper ones are dropped before
+    validation (a live feed may hold 1,000 a side, updated every 100 ms)."""
     ccxt_options: dict[str, Any] = Field(default_factory=dict)
     """Passed to the ccxt exchange constructor as given (urls, timeout, proxies, options)."""
 
@@ -127,6 +131,10 @@ class Settings(BaseModel):
         place a per-venue value reaches the engine."""
         ages = {name: v.max_book_age_s for name, v in self.venues.items() if v.max_book_age_s}
         return self.engine.model_copy(update={"max_book_age": ages})
+
+    def book_depth(self, venue: str) -> int:
+        """Levels the market service keeps per side of `venue`'s books."""
+        return self.venue(venue).book_depth
 
     def latency_ms(self) -> dict[str, float]:
         """Each configured venue's paper order latency (others use `VenueSettings`' default)."""

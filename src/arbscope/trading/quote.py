@@ -4,11 +4,15 @@ The ticket is given a callable `size -> TicketQuote`; the app builds each
 quote from a fresh evaluation of the route at that size with `build_quote`,
 so the ticket itself never knows how routes are computed.
 
-The waterfall: gross, fees, expected slippage (the typical adverse move during
-the legs' latency, engine/risk.expected_slippage), rebalancing (moving the
-bought asset back, spatial and cross routes), and net = the sum. It is the
-engine's net minus what latency and rebalancing are expected to cost; a line
-whose figure is unknown is shown as such and counts as 0.
+The waterfall: gross (the engine's first line: a statistical route's expected
+reversion), the other costs the engine counted into its net besides fees (a
+statistical route's entry and exit crossing), fees, expected slippage (the
+typical adverse move during the legs' latency, engine/risk.expected_slippage),
+rebalancing (moving the bought asset back, spatial and cross routes), and net =
+the sum. Every line above slippage is the engine's own figure, copied, and net is
+the engine's `net_profit` minus slippage and rebalancing, so the ticket and the
+checklist (which reads `net_profit`) agree to the last digit. A line whose figure
+is unknown is shown as such and counts as 0.
 """
 
 from __future__ import annotations
@@ -71,11 +75,28 @@ class TicketQuote:
 QuoteAt = Callable[[float], TicketQuote]
 """What the ticket is given: the quote of its route at a size."""
 
-def _gross(opportunity: Opportunity) -> float:
+def _gross(opportunity: Opportunity) -> WaterfallLine:
     # Every kind's waterfall starts with its gross line (statistical: the expected reversion).
     if opportunity.waterfall:
-        return opportunity.waterfall[0].amount
-    return opportunity.net_profit + opportunity.fees
+        first = opportunity.waterfall[0]
+        return WaterfallLine(first.label, first.amount)
+    return WaterfallLine("gross", opportunity.net_profit + opportunity.fees)
+
+
+def counted_costs(opportunity: Opportunity) -> tuple[WaterfallLine, ...]:
+    """The engine's increments between its gross and its first subtotal that are not fees.
+
+    What a kind subtracts besides fees on the way to its net (statistical: the entry
+    and the expected exit crossing); empty for routes whose gross is already at the
+    prices walked. Fee lines are named `fee <venue>` or `fees ...` (models.Opportunity).
+    """
+    lines: list[WaterfallLine] = []
+    for step in opportunity.waterfall[1:]:
+        if step.label == "net" or step.label.startswith("net "):
+            break
+        if not step.label.startswith("fee"):
+            lines.append(WaterfallLine(step.label, step.amount))
+    return tuple(lines)
 
 
 def build_quote(
@@ -108,12 +129,12 @@ def build_quote(
                 levels=levels,
             )
         )
-    gross = _gross(opportunity)
     slippage = expected_slippage(opportunity, context)
     rebalancing = rebalancing_cost(opportunity, context.withdrawal_fees, context.transfers)
-    net = gross - opportunity.fees - (slippage or 0.0) - (rebalancing or 0.0)
+    net = opportunity.net_profit - (slippage or 0.0) - (rebalancing or 0.0)
     waterfall = (
-        WaterfallLine("gross", gross),
+        _gross(opportunity),
+        *counted_costs(opportunity),
         WaterfallLine("fees", -opportunity.fees),
         WaterfallLine("expected slippage", None if slippage is None else -slippage),
         WaterfallLine("rebalancing", None if rebalancing is None else -rebalancing),

@@ -246,6 +246,7 @@ class ArbscopeApp(App[None]):
             self.set_interval(1.0 / self.settings.ui.refresh_hz, self.refresh_panes)
         table = self.table
         table.min_net_bps = self.settings.engine.min_net_bps
+        table.thresholds = self.settings.risk
         table.focus()
         self.refresh_panes()
 

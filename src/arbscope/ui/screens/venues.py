@@ -1,4 +1,5 @@
-"""`v`: every venue's feed health in detail (state, ages, rates, errors, retries).
+"""`v`: every venue's feed health in detail (state, ages, rates, latency, errors, retries,
+integrity method and gaps).
 
 The status bar shows one mark per venue; this screen says why a venue is
 stale or down and when it will be tried again.
@@ -17,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from arbscope.engine.suspect import unpaired_assets
 from arbscope.models import MarketSnapshot, VenueHealth, VenueState
 
 STATE_STYLE = {
@@ -34,6 +36,47 @@ def _seconds(value: float | None) -> str:
     return f"{value:.1f}s" if value < 120 else f"{value / 60:.0f}m"
 
 
+def _millis(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 1000:.0f}ms" if abs(value) < 10 else f"{value:.1f}s"
+
+
+def latency_text(health: VenueHealth) -> str:
+    """`p50 / p95` of the feed's latency, "—" for a venue that gives no time of its own."""
+    if health.latency_p50_s is None:
+        return "—"
+    return f"{_millis(health.latency_p50_s)} / {_millis(health.latency_p95_s)}"
+
+
+SYMBOLS_NAMED = 5
+"""Stale or warming symbols named in the notes; the rest are counted (hundreds can warm)."""
+
+
+def _some(symbols: tuple[str, ...]) -> str:
+    named = ", ".join(symbols[:SYMBOLS_NAMED])
+    rest = len(symbols) - SYMBOLS_NAMED
+    return named if rest <= 0 else f"{named} and {rest} more"
+
+
+def notes(health: VenueHealth) -> str:
+    """The last column: symbols failing while the venue's others stay live first, then the
+    silent (stale) ones, those waiting for their first snapshot (warming), the last gap,
+    then the last error."""
+    parts: list[str] = []
+    if health.down_symbols:
+        parts.append(f"down: {', '.join(health.down_symbols)}")
+    if health.stale_symbols:
+        parts.append(f"stale: {_some(health.stale_symbols)}")
+    if health.warming_symbols:
+        parts.append(f"warming: {_some(health.warming_symbols)}")
+    if health.last_gap:
+        parts.append(f"last gap: {health.last_gap}")
+    if health.last_error:
+        parts.append(health.last_error)
+    return " · ".join(parts)
+
+
 def health_rows(snapshot: MarketSnapshot) -> list[tuple[str, ...]]:
     """One row of plain text per venue, sorted by name (what the table shows)."""
     rows: list[tuple[str, ...]] = []
@@ -46,19 +89,30 @@ def health_rows(snapshot: MarketSnapshot) -> list[tuple[str, ...]]:
                 h.state.value,
                 _seconds(h.age(snapshot.ts)),
                 f"{h.updates_per_second:.1f}",
+                latency_text(h),
+                _millis(h.clock_skew_s),
                 str(h.books_accepted),
                 str(h.books_rejected),
                 str(h.errors),
                 str(h.retries),
                 _seconds(retry_in),
-                # Symbols failing while the venue's others stay live come first.
-                " · ".join(
-                    ([f"down: {', '.join(h.down_symbols)}"] if h.down_symbols else [])
-                    + ([h.last_error] if h.last_error else [])
-                ),
+                "—" if h.integrity is None else h.integrity.value,
+                str(h.resyncs_last_hour),
+                _seconds(None if h.last_gap_ts is None else max(0.0, snapshot.ts - h.last_gap_ts)),
+                notes(h),
             )
         )
     return rows
+
+
+def pairing_text(snapshot: MarketSnapshot) -> Text:
+    """Assets kept apart because their venues share no network for them (engine/suspect)."""
+    unpaired = unpaired_assets(snapshot.markets.values())
+    if not unpaired:
+        return Text("")
+    lines = ["", "Not paired (same ticker, no shared network: different assets):"]
+    lines += [f"  {entry.reason}" for entry in unpaired]
+    return Text("\n".join(lines))
 
 
 class VenuesScreen(ModalScreen[None]):
@@ -83,8 +137,9 @@ class VenuesScreen(ModalScreen[None]):
     ]
 
     HEADERS = (
-        "venue", "state", "book age", "upd/s", "accepted", "rejected",
-        "errors", "retries", "next retry in", "last error",
+        "venue", "state", "book age", "upd/s", "latency p50/p95", "skew", "accepted", "rejected",
+        "errors", "retries", "next retry in", "integrity", "resyncs/h", "last gap",
+        "notes",
     )
 
     def __init__(self, snapshot: Callable[[], MarketSnapshot], refresh_s: float = 0.5) -> None:
@@ -97,6 +152,7 @@ class VenuesScreen(ModalScreen[None]):
         with VerticalScroll() as scroll:
             scroll.border_title = "Venues · feed health"
             yield Static(id="venue-health")
+            yield Static(id="venue-pairing")
 
     def on_mount(self) -> None:
         self.refresh_table()
@@ -107,8 +163,8 @@ class VenuesScreen(ModalScreen[None]):
         colours = self.app.theme_variables
         table = Table(box=None, padding=(0, 1), header_style="bold")
         for header in self.HEADERS:
-            table.add_column(header, no_wrap=header != "last error",
-                             justify="left" if header in ("venue", "state", "last error")
+            table.add_column(header, no_wrap=header != "notes",
+                             justify="left" if header in ("venue", "state", "integrity", "notes")
                              else "right")
         for row in health_rows(snapshot):
             state = VenueState(row[1])
@@ -119,6 +175,7 @@ class VenuesScreen(ModalScreen[None]):
         if not snapshot.health:
             table.add_row("(no venue has reported yet)", *[""] * (len(self.HEADERS) - 1))
         self.query_one("#venue-health", Static).update(table)
+        self.query_one("#venue-pairing", Static).update(pairing_text(snapshot))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import var
 
+from arbscope.engine.risk import RiskThresholds, suspicion_for
 from arbscope.models import Kind, MarketSnapshot, Opportunity
 from arbscope.ui.format import (
     KIND_KEYS,
@@ -54,6 +55,8 @@ COLUMNS: tuple[Column, ...] = (
 ROUTE_WIDTH = COLUMNS[1].width
 
 SELECTED_MARK = "▶"
+SUSPECT_MARK = "!"
+"""Leads the route of a route too good to be true (engine/suspect); the checklist says why."""
 
 MAX_ROWS = 50
 """Rows listed at most: the best routes; the title says how many more there are."""
@@ -126,6 +129,8 @@ class OpportunitiesTable(LineTable):
         self._texts: dict[str, tuple[tuple[str, ...], tuple[Text, ...]]] = {}
         """Plain text and styled cells of every listed row, to restyle only what changed."""
         self._palette: Palette | None = None
+        self.thresholds = RiskThresholds()
+        """`[risk]` settings: where a net edge becomes suspect (the app sets the user's)."""
         self.border_title = "Opportunities"
 
     def on_mount(self) -> None:
@@ -208,12 +213,13 @@ class OpportunitiesTable(LineTable):
         rows: list[tuple[str, tuple[Text, ...]]] = []
         for opportunity in listed:
             route = opportunity.route_id
-            plain = self._cell_texts(opportunity, snapshot.ts)
+            suspect = self.is_suspect(opportunity)
+            plain = self._cell_texts(opportunity, snapshot.ts, suspect)
             previous = before.get(route)
             if previous is not None and previous[0] == plain:
                 cells = previous[1]  # the same tuple: the table skips comparing it
             else:
-                styled = self._styled(plain, opportunity, palette)
+                styled = self._styled(plain, opportunity, palette, suspect)
                 if previous is not None:  # keep the unchanged cells' objects
                     styled = [old if old_plain == new_plain else new for old, new, old_plain,
                               new_plain in zip(previous[1], styled, previous[0], plain,
@@ -227,14 +233,26 @@ class OpportunitiesTable(LineTable):
             self.set_rows(rows, cursor_key=self.highlighted_route)
             self._update_titles(len(listed), len(matching), len(snapshot.opportunities))
 
-    def _cell_texts(self, opportunity: Opportunity, now: float) -> tuple[str, ...]:
+    def is_suspect(self, opportunity: Opportunity) -> bool:
+        """Whether the row carries the suspect mark (the checklist's "Too good to be true")."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            return False
+        found = suspicion_for(opportunity, snapshot.health, snapshot.markets, self.thresholds)
+        return found is not None
+
+    def _cell_texts(
+        self, opportunity: Opportunity, now: float, suspect: bool
+    ) -> tuple[str, ...]:
         mark = SELECTED_MARK if opportunity.route_id == self.selected_route else " "
         ages = opportunity.book_ages
         opened = opportunity.opened_ts
         breach = opportunity.minimum_breach
+        width = ROUTE_WIDTH - 1 if suspect else ROUTE_WIDTH
+        route = truncate(route_label(opportunity, width), width)
         return (
             f"{mark}{kind_short(opportunity.kind)}",
-            truncate(route_label(opportunity, ROUTE_WIDTH), ROUTE_WIDTH),
+            f"{SUSPECT_MARK}{route}" if suspect else route,
             f"{breach.mark if breach else ''}{fmt_amount(opportunity.size)} "
             f"{opportunity.size_currency}",
             fmt_amount(opportunity.max_size),
@@ -246,14 +264,15 @@ class OpportunitiesTable(LineTable):
         )
 
     def _styled(
-        self, cells: tuple[str, ...], opportunity: Opportunity, palette: Palette
+        self, cells: tuple[str, ...], opportunity: Opportunity, palette: Palette, suspect: bool
     ) -> list[Text]:
         muted = palette.fg(palette.muted)
         net = palette.signed(opportunity.net_profit)
         selected = cells[0].startswith(SELECTED_MARK)
         return [
             Text(cells[0], style=palette.fg(palette.warn, bold=True) if selected else muted),
-            Text(cells[1], no_wrap=True, overflow="ellipsis"),
+            Text(cells[1], no_wrap=True, overflow="ellipsis",
+                 style=palette.fg(palette.warn) if suspect else ""),
             Text(cells[2], justify="right"),
             Text(cells[3], justify="right", style=muted),
             Text(cells[4], justify="right", style=palette.signed(opportunity.gross_bps)),
