@@ -26,6 +26,7 @@ import math
 import random
 import statistics
 import time
+from collections.abc import Callable
 
 from arbscope.engine.calculator import OpportunityCalculator
 from arbscope.engine.config import EngineConfig
@@ -160,6 +161,32 @@ class SyntheticMarket:
         return self.book(key, ts)
 
 
+class TimedStream:
+    """Books fed one at a time, each update timed, and a timed read every `READ_EVERY_S`
+    of book time (as the scanner reads): the loop every calculator bench measures."""
+
+    def __init__(self, next_read: float) -> None:
+        self.next_read = next_read
+        self.update_ns: list[int] = []
+        self.read_ns: list[int] = []
+        self.open_counts: list[int] = []
+
+    def feed(
+        self, calc: OpportunityCalculator, books: list[OrderBook], clock: Callable[[], int]
+    ) -> None:
+        for book in books:
+            ts = book.ts
+            started = clock()
+            calc.update([book], ts)
+            self.update_ns.append(clock() - started)
+            if ts >= self.next_read:
+                started = clock()
+                found = calc.opportunities(ts)
+                self.read_ns.append(clock() - started)
+                self.open_counts.append(len(found))
+                self.next_read = ts + READ_EVERY_S
+
+
 def _percentile(sorted_values: list[float], fraction: float) -> float:
     index = min(len(sorted_values) - 1, max(0, math.ceil(fraction * len(sorted_values)) - 1))
     return sorted_values[index]
@@ -199,21 +226,10 @@ def measure(max_cycle_legs: int) -> dict[str, float]:
     for _ in range(MEASURED_UPDATES):
         now += STEP_S
         stream.append(world.step(now))
-    timings_ns: list[int] = []
-    read_ns: list[int] = []
-    open_counts: list[int] = []
+    timed = TimedStream(next_read)
+    timed.feed(calc, stream, time.perf_counter_ns)
+    timings_ns, read_ns, open_counts = timed.update_ns, timed.read_ns, timed.open_counts
     clock = time.perf_counter_ns
-    for book in stream:
-        ts = book.ts
-        started = clock()
-        calc.update([book], ts)
-        timings_ns.append(clock() - started)
-        if ts >= next_read:
-            started = clock()
-            found = calc.opportunities(ts)
-            read_ns.append(clock() - started)
-            open_counts.append(len(found))
-            next_read = ts + READ_EVERY_S
     recompute_ns: list[int] = []
     for _ in range(RECOMPUTES):
         started = clock()

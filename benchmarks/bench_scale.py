@@ -45,7 +45,13 @@ from pathlib import Path
 from arbscope.engine.calculator import OpportunityCalculator
 from arbscope.engine.config import EngineConfig
 from arbscope.models import BookKey, OrderBook
-from benchmarks.bench_calculator import T0, SyntheticMarket, _percentile
+from benchmarks.bench_calculator import (
+    READ_EVERY_S,
+    T0,
+    SyntheticMarket,
+    TimedStream,
+    _percentile,
+)
 
 SIZES = "5x50,10x50,10x200,20x50,20x200"
 WARMUP_UPDATES = 3_000
@@ -53,7 +59,6 @@ MEASURED_UPDATES = 12_000
 BATCH = 500
 """Books made ahead of timing at a time."""
 STEP_S = 0.001
-READ_EVERY_S = 0.05
 SUSTAINED_RATE = 12_000
 SUSTAINED_STEP_S = 0.05
 SUSTAINED_STEPS = 100
@@ -102,24 +107,15 @@ def measure_size(venues: int, symbols: int) -> dict[str, float]:
             calc.opportunities(now)
             next_read = now + READ_EVERY_S
     measured = int(os.environ.get("ARBSCOPE_BENCH_SCALE_UPDATES", MEASURED_UPDATES))
-    update_ns: list[int] = []
-    read_ns: list[int] = []
+    timed = TimedStream(next_read)
     clock = time.thread_time_ns  # CPU time: on a busy machine wall time measures the neighbours
-    while len(update_ns) < measured:
+    while len(timed.update_ns) < measured:
         batch = []
-        for _ in range(min(BATCH, measured - len(update_ns))):
+        for _ in range(min(BATCH, measured - len(timed.update_ns))):
             now += STEP_S
             batch.append(world.step(now))
-        for book in batch:
-            ts = book.ts
-            started = clock()
-            calc.update([book], ts)
-            update_ns.append(clock() - started)
-            if ts >= next_read:
-                started = clock()
-                calc.opportunities(ts)
-                read_ns.append(clock() - started)
-                next_read = ts + READ_EVERY_S
+        timed.feed(calc, batch, clock)
+    update_ns, read_ns = timed.update_ns, timed.read_ns
     counts = calc.route_counts()
     updates = sorted(t / 1e3 for t in update_ns)
     reads = sorted(t / 1e6 for t in read_ns)
